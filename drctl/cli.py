@@ -1,0 +1,23 @@
+"""drctl: the trt-dr operations CLI.
+
+Each command is a thin function that parses arguments and calls one typed function in a
+module of its own; command groups live beside their logic and are registered here.
+Exit codes: 0 success, 1 the operation found a problem (drift, corruption, failed check),
+2 bad input or configuration (what to do next is printed).
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="drctl",
+    help="Operate trt-dr: plans, the model store, drills, runbooks and reviews.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@app.callback()
+def main() -> None:
+    """Operate trt-dr: plans, the model store, drills, runbooks and reviews."""
