@@ -1,0 +1,89 @@
+"""trt-dr: one region of the two-region GPU inference deployment. Composition only."""
+
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.cluster import Cluster, ClusterArgs
+from infra.config import load_settings
+from infra.endpoint import InferenceEndpoint, InferenceEndpointArgs
+from infra.failover import Endpoint, Failover, FailoverArgs, load_balancer_zone_id
+from infra.model_store import ModelStore, ModelStoreArgs, PeerStore
+from infra.naming import bucket_name, cluster_name, logical
+from infra.network import Network, NetworkArgs
+from infra.peer import read_peer
+from infra.providers import invoke_opts, regional_provider
+
+settings = load_settings(Path(__file__).resolve().parent)
+stack, region = settings.stack, settings.region
+provider = regional_provider(settings)
+account_id = aws.get_caller_identity_output(opts=invoke_opts(provider)).account_id
+peer = read_peer(settings, account_id)
+eks_name = cluster_name(settings.name_prefix, stack)
+
+network = Network(
+    NetworkArgs(
+        name=logical(stack, region, "network"),
+        cluster_name=eks_name,
+        settings=settings.network,
+        provider=provider,
+    )
+)
+cluster = Cluster(
+    ClusterArgs(
+        name=logical(stack, region, "cluster"),
+        cluster_name=eks_name,
+        region=region,
+        settings=settings.cluster,
+        gpu=settings.gpu,
+        gpu_size=settings.gpu_node_size,
+        private_subnet_ids=network.private_subnet_ids,
+        public_subnet_ids=network.public_subnet_ids,
+        provider=provider,
+    )
+)
+store = ModelStore(
+    ModelStoreArgs(
+        name=logical(stack, region, "store"),
+        prefix=settings.name_prefix,
+        role=settings.role,
+        region=region,
+        account_id=account_id,
+        settings=settings.store,
+        provider=provider,
+        peer=PeerStore(settings.peer_region, peer.bucket_arn, peer.kms_key_arn) if peer else None,
+        primary_key_arn=peer.kms_key_arn if peer and settings.role == "dr" else None,
+    )
+)
+endpoint = InferenceEndpoint(
+    InferenceEndpointArgs(name=logical(stack, region, "endpoint"), provider=cluster.kube_provider)
+)
+failover = Failover(
+    FailoverArgs(
+        name=logical(stack, region, "failover"),
+        role=settings.role,
+        region=region,
+        dns=settings.dns,
+        health_check=settings.health_check,
+        endpoint=Endpoint(endpoint.hostname, load_balancer_zone_id(region, provider)),
+        provider=provider,
+    )
+)
+
+pulumi.export("region", region)
+pulumi.export("role", settings.role)
+pulumi.export("peerRegion", settings.peer_region)
+pulumi.export("bucketName", store.bucket_name)
+pulumi.export("bucketArn", store.bucket_arn)
+pulumi.export(
+    "peerBucketName",
+    account_id.apply(lambda a: bucket_name(settings.name_prefix, a, settings.peer_region)),
+)
+pulumi.export("kmsKeyArn", store.kms_key_arn)
+pulumi.export("replication", store.replication)
+pulumi.export("clusterName", cluster.name)
+pulumi.export("clusterEndpoint", cluster.endpoint)
+pulumi.export("healthCheckId", failover.health_check_id)
+pulumi.export("serviceHostname", settings.dns.hostname)
+pulumi.export("inferenceEndpoint", endpoint.hostname.apply(lambda h: f"http://{h}:8000"))
