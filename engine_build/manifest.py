@@ -26,6 +26,8 @@ class FileEntry(BaseModel):
 class LadderStep(BaseModel):
     """The outcome of one precision on the ladder: its gate thresholds and measured values."""
 
+    model_config = ConfigDict(ser_json_inf_nan="strings")
+
     precision: str
     passed: bool
     metrics: dict[str, float] = Field(default_factory=dict)
@@ -61,6 +63,12 @@ class Manifest(BaseModel):
     latency: Latency | None = None
     created_at: str
     status: str = "accepted"
+    engine: dict[str, object] = Field(
+        default_factory=dict, description="properties read back from the built engine"
+    )
+    validation_data: str | None = Field(
+        default=None, description="'spec' (the spec's .npz) or 'synthetic' (seeded random)"
+    )
 
     def file(self, path: str) -> FileEntry:
         """The entry for ``path``; KeyError names the missing path."""

@@ -64,6 +64,10 @@ DEFAULT_GATES: dict[str, GateSpec] = {
 }
 
 
+def _default_ladder() -> list[Precision]:
+    return ["fp16", "fp32"]
+
+
 class ModelSpec(SpecModel):
     """One model to build and serve: ONNX source, shapes, precision ladder and gates."""
 
@@ -71,7 +75,7 @@ class ModelSpec(SpecModel):
     onnx: str = Field(description="local path, or s3://bucket/key")
     inputs: list[InputSpec] = Field(min_length=1)
     max_batch: int = Field(default=8, ge=0)
-    precisions: list[Precision] = Field(default_factory=lambda: ["fp16", "fp32"], min_length=1)
+    precisions: list[Precision] = Field(default_factory=lambda: _default_ladder(), min_length=1)
     gates: dict[Precision, GateSpec] = Field(default_factory=dict)
     calibration: str | None = None
     validation: str | None = None
@@ -114,9 +118,7 @@ class Target(SpecModel):
         if self.kind == "gpu" and not (self.sku and self.compute_capability):
             raise ValueError("a gpu target needs both sku and compute_capability (e.g. H100, 9.0)")
         if self.compute_capability and not re.match(r"^\d+\.\d+$", self.compute_capability):
-            raise ValueError(
-                f"compute capability {self.compute_capability!r} must look like '8.9'"
-            )
+            raise ValueError(f"compute capability {self.compute_capability!r} must look like '8.9'")
         return self
 
     @property
