@@ -84,7 +84,10 @@ class Cluster(pulumi.ComponentResource):
     def _control_plane(self) -> aws.eks.Cluster:
         args = self._args
         role = service_role(
-            f"{args.name}-control-plane", "eks.amazonaws.com", ["AmazonEKSClusterPolicy"], self._child
+            f"{args.name}-control-plane",
+            "eks.amazonaws.com",
+            ["AmazonEKSClusterPolicy"],
+            self._child,
         )
         secrets_key = aws.kms.Key(
             f"{args.name}-secrets",
@@ -206,7 +209,10 @@ def render_kubeconfig(name: str, endpoint: str, ca_data: str, region: str) -> st
             "apiVersion": "v1",
             "kind": "Config",
             "clusters": [
-                {"name": name, "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}
+                {
+                    "name": name,
+                    "cluster": {"server": endpoint, "certificate-authority-data": ca_data},
+                }
             ],
             "users": [{"name": name, "user": user}],
             "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],

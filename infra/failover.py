@@ -61,25 +61,25 @@ class Failover(pulumi.ComponentResource):
             opts=child,
         )
         failover_type = "PRIMARY" if args.role == "primary" else "SECONDARY"
-        record_args: dict[str, object] = {
-            "zone_id": args.dns.hosted_zone_id,
-            "name": args.dns.hostname,
-            "set_identifier": f"{args.role}-{args.region}",
-            "failover_routing_policies": [{"type": failover_type}],
-            "health_check_id": check.id,
+        alias = args.dns.record_type == "alias"
+        target = {
+            "name": args.endpoint.dns_name,
+            "zone_id": args.endpoint.zone_id,
+            "evaluate_target_health": True,
         }
-        if args.dns.record_type == "alias":
-            record_args["type"] = "A"
-            record_args["aliases"] = [
-                {
-                    "name": args.endpoint.dns_name,
-                    "zone_id": args.endpoint.zone_id,
-                    "evaluate_target_health": True,
-                }
-            ]
-        else:
-            record_args.update(type="CNAME", ttl=args.dns.ttl, records=[args.endpoint.dns_name])
-        record = aws.route53.Record(f"{args.name}-record", **record_args, opts=child)  # type: ignore[arg-type]
+        record = aws.route53.Record(
+            f"{args.name}-record",
+            zone_id=args.dns.hosted_zone_id,
+            name=args.dns.hostname,
+            set_identifier=f"{args.role}-{args.region}",
+            failover_routing_policies=[{"type": failover_type}],
+            health_check_id=check.id,
+            type="A" if alias else "CNAME",
+            aliases=[target] if alias else None,  # type: ignore[list-item]
+            ttl=None if alias else args.dns.ttl,
+            records=None if alias else [args.endpoint.dns_name],
+            opts=child,
+        )
         self.health_check_id = check.id
         self.record_fqdn = record.fqdn
         self.register_outputs({"healthCheckId": self.health_check_id, "fqdn": self.record_fqdn})

@@ -110,7 +110,9 @@ class ModelStore(pulumi.ComponentResource):
         )
         return key.arn
 
-    def _harden(self, bucket: aws.s3.Bucket, key_arn: pulumi.Output[str]) -> aws.s3.BucketVersioning:
+    def _harden(
+        self, bucket: aws.s3.Bucket, key_arn: pulumi.Output[str]
+    ) -> aws.s3.BucketVersioning:
         """Versioning, SSE-KMS, no public access, owner-enforced, TLS only, noncurrent expiry."""
         name, opts, store = self._args.name, self._child, self._args.settings
         versioning = aws.s3.BucketVersioning(
@@ -149,7 +151,10 @@ class ModelStore(pulumi.ComponentResource):
             opts=opts,
         )
         aws.s3.BucketPolicy(
-            f"{name}-tls-only", bucket=bucket.id, policy=bucket.arn.apply(tls_only_policy), opts=opts
+            f"{name}-tls-only",
+            bucket=bucket.id,
+            policy=bucket.arn.apply(tls_only_policy),
+            opts=opts,
         )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
@@ -166,7 +171,9 @@ class ModelStore(pulumi.ComponentResource):
                     "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
                 }
             ],
-            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[versioning])),
+            opts=pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(depends_on=[versioning])
+            ),
         )
         return versioning
 
@@ -201,7 +208,7 @@ class ModelStore(pulumi.ComponentResource):
         )
 
 
-def replication_rule(peer: PeerStore, delete_markers: bool) -> dict[str, Any]:
+def replication_rule(peer: PeerStore, delete_markers: bool) -> Any:
     """Whole-bucket rule: SSE-KMS objects, replica-modification sync (two-way), RTC + metrics."""
     return {
         "id": f"to-{peer.region}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass
 
@@ -64,7 +65,7 @@ class Network(pulumi.ComponentResource):
         subnets = list(ipaddress.ip_network(settings.cidr).subnets(new_prefix=24))
         public, private = [], []
         for index in range(settings.az_count):
-            zone = zones.names.apply(lambda names, i=index: _zone(names, i))
+            zone = zones.names.apply(functools.partial(_zone, index=index))
             public.append(self._subnet(vpc, zone, str(subnets[index]), index, public=True))
             private.append(self._subnet(vpc, zone, str(subnets[100 + index]), index, public=False))
         public_rt = self._route_table("public", vpc, gateway_id=igw.id)

@@ -8,6 +8,7 @@ cloud would assign (ARNs, endpoints, ids) are synthesized and clearly fake (acco
 
 from __future__ import annotations
 
+import asyncio
 import json
 import runpy
 from dataclasses import dataclass, field
@@ -136,7 +137,7 @@ class OfflineMocks(pulumi_mocks.Mocks):
         state = dict(args.inputs)
         if args.typ == "pulumi:pulumi:StackReference":
             return args.name, {"name": args.inputs.get("name"), "outputs": self.peer_outputs or {}}
-        if args.typ.startswith("pulumi:providers:"):
+        if args.typ.startswith("pulumi:providers:") or not args.custom:
             return f"{args.name}-id", state
         return synthesize(args.typ, args.name, self._region(args.provider), state)
 
@@ -144,7 +145,9 @@ class OfflineMocks(pulumi_mocks.Mocks):
 def synthesize(type_: str, name: str, region: str, state: dict[str, Any]) -> tuple[str, dict]:
     """Fake but well-formed values for what AWS or Kubernetes would assign."""
     rid = f"{name}-id"
-    state.setdefault("arn", f"arn:aws:{type_.split(':')[1].split('/')[0]}:{region}:{OFFLINE_ACCOUNT}:{name}")
+    state.setdefault(
+        "arn", f"arn:aws:{type_.split(':')[1].split('/')[0]}:{region}:{OFFLINE_ACCOUNT}:{name}"
+    )
     if type_ == "aws:s3/bucket:Bucket":
         rid = state["bucket"]
         state["arn"] = f"arn:aws:s3:::{rid}"
@@ -170,7 +173,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.offline = mocks
         self.registered: list[Registered] = []
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+    def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
@@ -190,6 +193,33 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             )
         )
         return response
+
+    def ReadResource(self, request: Any) -> Any:
+        response = super().ReadResource(request)
+        self.registered.append(
+            Registered(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=True,
+                inputs={"id": request.id},
+                provider=request.provider or None,
+                parent=request.parent or None,
+                dependencies=list(request.dependencies),
+            )
+        )
+        return response
+
+
+def _cancel_leftovers() -> None:
+    """A failed program leaves tasks behind; cancel them so the next evaluation starts clean."""
+    loop = asyncio.get_event_loop()
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    pulumi_settings.SETTINGS.outputs.clear()
 
 
 def stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
@@ -229,12 +259,27 @@ def evaluate(
     mocks = OfflineMocks(peer_outputs_for(values) if peer_outputs is None else peer_outputs)
     monitor = RecordingMonitor(mocks)
     pulumi_settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(
+        mocks,
+        project=PROJECT,
+        stack=stack,
+        preview=False,
+        monitor=monitor,
+        organization="organization",
+    )
     pulumi.runtime.set_all_config(
         {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
     )
     program = str(project_dir / "__main__.py")
-    _sync_await(run_pulumi_func(lambda: runpy.run_path(program, run_name="__main__")))
+
+    def run() -> None:
+        runpy.run_path(program, run_name="__main__")
+
+    try:
+        _sync_await(run_pulumi_func(run))
+    except BaseException:
+        _cancel_leftovers()
+        raise
     root = pulumi_settings.get_root_resource()
     raw_outputs = getattr(root, "outputs", {})
     outputs = {k: _sync_await(pulumi.Output.from_input(v).future()) for k, v in raw_outputs.items()}

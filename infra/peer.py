@@ -48,7 +48,9 @@ def read_peer(settings: Settings, account_id: pulumi.Output[str]) -> PeerOutputs
     ref = pulumi.StackReference(f"{settings.stack}-peer", stack_name=peer_reference_name(settings))
     names = ("role", "region", "bucketName", "bucketArn", "kmsKeyArn")
     checked = pulumi.Output.all(account_id, *[ref.get_output(n) for n in names]).apply(
-        lambda values: check_peer_outputs(settings, values[0], dict(zip(names, values[1:], strict=True)))
+        lambda values: check_peer_outputs(
+            settings, values[0], dict(zip(names, values[1:], strict=True))
+        )
     )
     return PeerOutputs(
         bucket_arn=checked.apply(lambda v: v["bucketArn"]),
@@ -56,14 +58,21 @@ def read_peer(settings: Settings, account_id: pulumi.Output[str]) -> PeerOutputs
     )
 
 
-def check_peer_outputs(settings: Settings, account_id: str, outputs: dict[str, Any]) -> dict[str, Any]:
+def check_peer_outputs(
+    settings: Settings, account_id: str, outputs: dict[str, Any]
+) -> dict[str, Any]:
     """Fail with the next step to take when the peer is absent or is not the expected peer."""
     missing = [name for name, value in outputs.items() if not value]
     if missing:
+        first = (
+            f", or for the very first deployment `pulumi config set {NAMESPACE}:peerDeployed "
+            f"false -s {settings.stack}` (docs/architecture.md, bootstrap order)"
+            if settings.role == "primary"
+            else ""
+        )
         raise PeerNotReady(
             f"peer stack {peer_reference_name(settings)!r} has no outputs {missing}: deploy it "
-            f"first (`pulumi up -s {settings.peer_stack}`), or for the very first primary "
-            f"deployment `pulumi config set {NAMESPACE}:peerDeployed false -s {settings.stack}`"
+            f"first (`pulumi up -s {settings.peer_stack}`){first}"
         )
     expected = {
         "role": settings.peer_role,
