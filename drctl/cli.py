@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import typer
 
+from drctl.plan_cli import plan_command
+
 app = typer.Typer(
     name="drctl",
     help="Operate trt-dr: plans, the model store, drills, runbooks and reviews.",
@@ -21,3 +23,6 @@ app = typer.Typer(
 @app.callback()
 def main() -> None:
     """Operate trt-dr: plans, the model store, drills, runbooks and reviews."""
+
+
+app.command("plan")(plan_command)

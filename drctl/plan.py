@@ -1,0 +1,77 @@
+"""Offline plan: what each stack would create, per region and component, without a cloud account.
+
+It runs the real Pulumi program under the SDK's mocks (infra.offline), so the plan is exactly
+what ``pulumi up`` would register; cloud-assigned values (ARNs, ids) are placeholders.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from infra.offline import PROJECT_DIR, Evaluation, evaluate
+
+STACKS = ("primary", "dr")
+
+
+@dataclass
+class StackPlan:
+    """One stack's planned resources, grouped by the component that owns them."""
+
+    stack: str
+    region: str
+    role: str
+    components: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    outputs: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        """Number of resources (components themselves not counted)."""
+        return sum(len(items) for items in self.components.values())
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready form."""
+        return {
+            "stack": self.stack,
+            "region": self.region,
+            "role": self.role,
+            "total": self.total,
+            "components": {
+                k: [{"type": t, "name": n} for t, n in v] for k, v in self.components.items()
+            },
+            "outputs": self.outputs,
+        }
+
+
+def plan_stack(stack: str, project_dir: Path = PROJECT_DIR) -> StackPlan:
+    """Evaluate one stack offline and group what it registers by top-level component."""
+    evaluation = evaluate(stack, project_dir=project_dir)
+    return group(evaluation)
+
+
+def group(evaluation: Evaluation) -> StackPlan:
+    """Group an evaluation's resources under their top-level component's logical name."""
+    by_urn = {r.urn: r for r in evaluation.resources}
+    components: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for resource in evaluation.resources:
+        if resource.type.startswith("trt-dr:"):
+            continue
+        owner = resource
+        while owner.parent in by_urn:
+            owner = by_urn[owner.parent]
+        label = owner.name if owner is not resource else "stack"
+        components[label].append((resource.type, resource.name))
+    outputs = evaluation.outputs
+    return StackPlan(
+        stack=evaluation.stack,
+        region=str(outputs.get("region")),
+        role=str(outputs.get("role")),
+        components=dict(components),
+        outputs=dict(outputs),
+    )
+
+
+def plan_all(stacks: tuple[str, ...] = STACKS, project_dir: Path = PROJECT_DIR) -> list[StackPlan]:
+    """Plans of every stack of the project, primary first."""
+    return [plan_stack(stack, project_dir) for stack in stacks]
