@@ -14,6 +14,14 @@ from engine_build.manifest import LadderStep
 from engine_build.spec import GateSpec
 
 
+# threshold name -> (metric it bounds, True when it is an upper bound)
+BOUNDS: dict[str, tuple[str, bool]] = {
+    "max_rel_l2": ("rel_l2", True),
+    "max_abs": ("max_abs", True),
+    "min_top1_agreement": ("top1_agreement", False),
+}
+
+
 def metrics(
     reference: list[np.ndarray], candidate: list[np.ndarray], classifier: bool
 ) -> dict[str, float]:
@@ -50,9 +58,9 @@ def evaluate(precision: str, measured: dict[str, float], limits: dict[str, float
     """One ladder step: passed only when every threshold holds."""
     failures = []
     for name, limit in limits.items():
-        metric = name.removeprefix("max_").removeprefix("min_")
+        metric, upper = BOUNDS[name]
         value = measured[metric]
-        ok = value <= limit if name.startswith("max_") else value >= limit
+        ok = value <= limit if upper else value >= limit
         if not ok:
             failures.append(f"{metric} {value:.6g} vs {name} {limit:.6g}")
     return LadderStep(

@@ -128,6 +128,11 @@ def check_spec_against_graph(spec: ModelSpec, model: onnx.ModelProto) -> None:
                 f"input {inp.name!r}: spec rank {len(inp.max)} but the graph has rank "
                 f"{len(info.dims)} (dims {list(info.dims)})"
             )
+        if spec.max_batch and info.dims and info.dims[0] is not None:
+            raise ShapeMismatchError(
+                f"input {inp.name!r}: the graph fixes the batch axis to {info.dims[0]} but "
+                f"max_batch is {spec.max_batch}; export a dynamic batch axis or set max_batch: 0"
+            )
         for axis, fixed in enumerate(info.dims):
             shapes = (inp.min[axis], inp.opt[axis], inp.max[axis])
             if fixed is not None and any(s != fixed for s in shapes):
@@ -135,11 +140,6 @@ def check_spec_against_graph(spec: ModelSpec, model: onnx.ModelProto) -> None:
                     f"input {inp.name!r} axis {axis}: the graph fixes it to {fixed} but the "
                     f"spec asks min/opt/max {list(shapes)}"
                 )
-        if spec.max_batch and info.dims and info.dims[0] is not None:
-            raise ShapeMismatchError(
-                f"input {inp.name!r}: the graph fixes the batch axis to {info.dims[0]} but "
-                f"max_batch is {spec.max_batch}; export a dynamic batch axis or set max_batch: 0"
-            )
         if spec.max_batch and inp.max[0] > spec.max_batch:
             raise ShapeMismatchError(
                 f"input {inp.name!r}: max batch {inp.max[0]} exceeds max_batch {spec.max_batch}"
