@@ -1,0 +1,206 @@
+"""``publish``: a build directory becomes a new, verified, released model version.
+
+Two phases. Phase 1 uploads every file to ``staging/`` (SHA-256 checksums, multipart and
+parallel for big files); nothing there is visible to Triton. Phase 2 claims a version number
+with a conditional create, copies the staged files to their final keys, hashes every final
+object, writes the version manifest (the completion mark) and only then advances the release
+pointer with a conditional write. Each step skips work already done, so re-running after any
+crash resumes; a crash never exposes a partial version because Triton's config pins the
+released version only.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from drctl.store.buildtree import load_build
+from drctl.store.errors import ChecksumMismatch, PublishConflict, StoreError
+from drctl.store.layout import Claim, Release, claim_key, final_key, manifest_key, staging_key
+from drctl.store.release import advance_release, now_iso, sync_config
+from drctl.store.s3ops import (
+    Progress,
+    RegionStore,
+    check_bucket,
+    copy_object,
+    delete_keys,
+    get_json,
+    head,
+    list_keys,
+    put_bytes,
+    put_json,
+    upload_file,
+)
+from drctl.store.verify import check_object, read_release
+from engine_build.manifest import Manifest
+
+MAX_CLAIM_ATTEMPTS = 50
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What ``publish`` did; ``state`` is "released" or "already-released"."""
+
+    model: str
+    version: int
+    build_key: str
+    state: str
+    previous_version: int | None
+    files: int
+    bytes_uploaded: int
+    upload_seconds: float
+    verify_seconds: float
+    total_seconds: float
+
+
+def default_publisher() -> str:
+    """user@host, recorded in claims and release pointers for audit."""
+    return f"{getpass.getuser()}@{socket.gethostname()}"
+
+
+def stage(
+    store: RegionStore, build_dir: Path, manifest: Manifest, progress: Progress | None = None
+) -> int:
+    """Phase 1: upload files not yet staged with the right digest; returns bytes uploaded."""
+    sent = 0
+    for entry in manifest.files:
+        key = staging_key(manifest.model, manifest.key, entry.path)
+        info = head(store.s3, store.bucket, key)
+        if info and info.size == entry.size and info.metadata.get("sha256") == entry.sha256:
+            if progress:
+                progress(entry.size)
+            continue
+        upload_file(
+            store.s3, store.bucket, key, str(build_dir / entry.path), entry.sha256, progress
+        )
+        sent += entry.size
+    return sent
+
+
+def claim_version(store: RegionStore, manifest: Manifest, publisher: str) -> int:
+    """The version number of this build: its existing claim, else a new conditional claim."""
+    prefix = f"claims/{manifest.model}/"
+    numbers = []
+    for key in list_keys(store.s3, store.bucket, prefix):
+        stem = key[len(prefix) :].removesuffix(".json")
+        if not stem.isdigit():
+            continue
+        numbers.append(int(stem))
+        found = get_json(store.s3, store.bucket, key)
+        if found and found[0].get("build_key") == manifest.key:
+            return int(stem)
+    candidate = max(numbers, default=0) + 1
+    for _ in range(MAX_CLAIM_ATTEMPTS):
+        claim = Claim(
+            model=manifest.model,
+            version=candidate,
+            build_key=manifest.key,
+            claimed_at=now_iso(),
+            publisher=publisher,
+        )
+        try:
+            key = claim_key(manifest.model, candidate)
+            put_json(store.s3, store.bucket, key, claim.model_dump(), if_none_match=True)
+            return candidate
+        except PublishConflict:
+            candidate += 1
+    raise PublishConflict(
+        f"could not claim a version of {manifest.model} after "
+        f"{MAX_CLAIM_ATTEMPTS} attempts; too many concurrent publishers"
+    )
+
+
+def promote(store: RegionStore, manifest: Manifest, version: int) -> None:
+    """Copy staged files to their final keys (skipping copies already in place)."""
+    for entry in manifest.files:
+        dst = final_key(manifest.model, version, entry.path)
+        info = head(store.s3, store.bucket, dst)
+        if info and info.size == entry.size and info.metadata.get("sha256") == entry.sha256:
+            continue
+        src = (store.bucket, staging_key(manifest.model, manifest.key, entry.path), None)
+        copy_object(store.s3, src, store.bucket, dst, {"sha256": entry.sha256})
+
+
+def verify_final(store: RegionStore, manifest: Manifest, version: int) -> None:
+    """Hash every final object; a bad one is removed from both places so a re-run redoes it."""
+    for entry in manifest.files:
+        key = final_key(manifest.model, version, entry.path)
+        finding = check_object(store, key, entry)
+        if finding is None:
+            continue
+        staged = staging_key(manifest.model, manifest.key, entry.path)
+        delete_keys(store.s3, store.bucket, [key, staged])
+        cls = ChecksumMismatch if finding.kind == "corrupt" else StoreError
+        raise cls(
+            f"{store.name}: s3://{store.bucket}/{key} {finding.kind} after upload "
+            f"({finding.detail}); nothing was released; re-run publish to upload it again"
+        )
+
+
+def publish(
+    store: RegionStore,
+    build_dir: Path,
+    *,
+    publisher: str | None = None,
+    progress: Progress | None = None,
+    keep_staging: bool = False,
+) -> PublishResult:
+    """Publish the engine_build output in ``build_dir`` as a new version of its model."""
+    start = time.monotonic()
+    manifest, raw = load_build(build_dir)
+    check_bucket(store.s3, store.bucket)
+    current, etag = read_release(store, manifest.model)
+    if current and current.build_key == manifest.key:
+        sync_config(store, current)
+        previous = current.previous[-1] if current.previous else None
+        return _result(manifest, current.version, "already-released", previous, 0, start, start)
+    sent = stage(store, build_dir, manifest, progress)
+    uploaded = time.monotonic()
+    who = publisher or default_publisher()
+    version = claim_version(store, manifest, who)
+    promote(store, manifest, version)
+    verify_final(store, manifest, version)
+    put_bytes(store.s3, store.bucket, manifest_key(manifest.model, version), raw)
+    target = Release(
+        model=manifest.model,
+        version=version,
+        build_key=manifest.key,
+        manifest_sha256=hashlib.sha256(raw).hexdigest(),
+        updated_at=now_iso(),
+        updated_by=who,
+    )
+    advance_release(store, target, current, etag)
+    if not keep_staging:
+        keys = [staging_key(manifest.model, manifest.key, e.path) for e in manifest.files]
+        delete_keys(store.s3, store.bucket, keys)
+    previous = current.version if current else None
+    return _result(manifest, version, "released", previous, sent, start, uploaded)
+
+
+def _result(
+    manifest: Manifest,
+    version: int,
+    state: str,
+    previous: int | None,
+    sent: int,
+    start: float,
+    uploaded: float,
+) -> PublishResult:
+    """Assemble a PublishResult; verify time covers claim, copy, hashing and release."""
+    end = time.monotonic()
+    return PublishResult(
+        model=manifest.model,
+        version=version,
+        build_key=manifest.key,
+        state=state,
+        previous_version=previous,
+        files=len(manifest.files) + 1,
+        bytes_uploaded=sent,
+        upload_seconds=uploaded - start,
+        verify_seconds=end - uploaded,
+        total_seconds=end - start,
+    )

@@ -1,0 +1,69 @@
+"""Advancing the release pointer: the one conditional write that makes a version live.
+
+The pointer is advanced with If-Match on the ETag the writer read (or If-None-Match for the
+first release), so of two concurrent writers exactly one wins; the loser gets PublishConflict.
+The Triton config is derived from the pointer and rewritten after it, so a crash in between
+leaves a drift that ``verify`` reports and any re-run repairs.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from drctl.store.errors import ObjectMissing
+from drctl.store.layout import (
+    Release,
+    build_config_path,
+    config_key,
+    final_key,
+    pin_config,
+    pinned_version,
+    release_key,
+)
+from drctl.store.s3ops import RegionStore, get_text, put_bytes, put_json
+
+
+def now_iso() -> str:
+    """UTC now in ISO 8601, second precision."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def advance_release(
+    store: RegionStore,
+    target: Release,
+    current: Release | None,
+    etag: str | None,
+) -> Release:
+    """Point ``store``'s release at ``target`` if the pointer still has ``etag``.
+
+    ``target.previous`` is computed here from ``current``; returns the release written.
+    """
+    if current is not None and current.version == target.version:
+        sync_config(store, current)
+        return current
+    history = [*current.previous, current.version] if current else []
+    release = target.model_copy(update={"previous": history[-20:], "updated_at": now_iso()})
+    key = release_key(target.model)
+    if etag:
+        put_json(store.s3, store.bucket, key, release.model_dump(), if_match=etag)
+    else:
+        put_json(store.s3, store.bucket, key, release.model_dump(), if_none_match=True)
+    sync_config(store, release)
+    return release
+
+
+def sync_config(store: RegionStore, release: Release) -> bool:
+    """Make ``repository/<model>/config.pbtxt`` pin ``release.version``; True if rewritten."""
+    key = config_key(release.model)
+    if pinned_version(get_text(store.s3, store.bucket, key) or "") == release.version:
+        return False
+    build_config = final_key(release.model, release.version, build_config_path(release.model))
+    text = get_text(store.s3, store.bucket, build_config)
+    if text is None:
+        raise ObjectMissing(
+            f"{store.name}: s3://{store.bucket}/{build_config} is missing; run "
+            f"`drctl store restore` for {release.model} version {release.version}"
+        )
+    body = pin_config(text, release.version).encode()
+    put_bytes(store.s3, store.bucket, key, body, content_type="text/plain")
+    return True
