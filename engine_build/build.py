@@ -84,7 +84,7 @@ def fetch_sources(spec: ModelSpec, workdir: Path) -> Sources:
     if spec.onnx.startswith("s3://"):
         base = spec.onnx.rsplit("/", 1)[0]
         for location in external_locations(model):
-            fetch(f"{base}/{location}", workdir)
+            fetch(f"{base}/{location}", model.parent, name=location)
     found = {}
     for role in ("calibration", "validation"):
         uri = getattr(spec, role)

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -79,12 +80,12 @@ def manifest_table(manifest: Manifest) -> Table:
 
 def fail(exc: EngineBuildError) -> typer.Exit:
     """Print the error (and its details) to stderr; the Exit carries its exit code."""
-    err.print(f"[red]error:[/red] {exc}", highlight=False)
+    err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
     if isinstance(exc, GateFailedError):
         err.print(ladder_table([s for s in exc.ladder if isinstance(s, LadderStep)]))
     if isinstance(exc, VerificationError):
         for problem in exc.problems:
-            err.print(f"  bad file: {problem}", highlight=False)
+            err.print(f"  bad file: {escape(problem)}", highlight=False, soft_wrap=True)
     return typer.Exit(exc.exit_code)
 
 

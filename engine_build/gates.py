@@ -13,7 +13,6 @@ import numpy as np
 from engine_build.manifest import LadderStep
 from engine_build.spec import GateSpec
 
-
 # threshold name -> (metric it bounds, True when it is an upper bound)
 BOUNDS: dict[str, tuple[str, bool]] = {
     "max_rel_l2": ("rel_l2", True),

@@ -51,15 +51,17 @@ def join(out: str, relative: str) -> str:
     return f"{out.rstrip('/')}/{relative}" if s3_location(out) else str(Path(out) / relative)
 
 
-def fetch(uri: str, dest_dir: Path) -> Path:
-    """A local path for ``uri``: itself when local, else downloaded into ``dest_dir``."""
+def fetch(uri: str, dest_dir: Path, name: str | None = None) -> Path:
+    """A local path for ``uri``: itself when local, else downloaded into ``dest_dir``
+    (as ``name`` when given, a relative path, else as the object's base name)."""
     location = s3_location(uri)
     if location is None:
         path = Path(uri)
         if not path.is_file():
             raise SourceNotFoundError(f"{uri} does not exist or is not a file")
         return path
-    dest = dest_dir / Path(location.prefix).name
+    dest = dest_dir / (name or Path(location.prefix).name)
+    dest.parent.mkdir(parents=True, exist_ok=True)
     try:
         s3_client().download_file(location.bucket, location.prefix, str(dest))
     except Exception as exc:

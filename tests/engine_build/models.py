@@ -61,5 +61,5 @@ def features(samples: int, width: int = 16, seed: int = 1, outlier: float = 0.0)
 
 def save_npz(path: Path, **arrays: np.ndarray) -> Path:
     """Write arrays into an .npz file and return its path."""
-    np.savez(path, **arrays)  # type: ignore[arg-type]
+    np.savez(path, **arrays)
     return path

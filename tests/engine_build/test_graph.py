@@ -58,7 +58,9 @@ def test_garbage_is_not_onnx(tmp_path: Path) -> None:
 
 def test_graph_io_is_read_from_the_model(workspace: Path) -> None:
     model = load_model(workspace / "mlp.onnx")
-    assert [(i.name, i.dtype, i.dims) for i in graph_inputs(model)] == [("x", "float32", (None, 16))]
+    assert [(i.name, i.dtype, i.dims) for i in graph_inputs(model)] == [
+        ("x", "float32", (None, 16))
+    ]
     assert [(o.name, o.dims) for o in graph_outputs(model)] == [("logits", (None, 10))]
 
 
@@ -72,7 +74,10 @@ def test_matching_spec_passes(workspace: Path, make_spec: SpecFactory) -> None:
         ([{"name": "y", "min": [1, 16], "opt": [1, 16], "max": [1, 16]}], "differ"),
         ([{"name": "x", "min": [1, 8], "opt": [1, 16], "max": [1, 16]}], "fixes it to 16"),
         ([{"name": "x", "min": [1, 16, 1], "opt": [1, 16, 1], "max": [1, 16, 1]}], "rank"),
-        ([{"name": "x", "min": [1, 16], "opt": [1, 16], "max": [1, 16], "dtype": "int64"}], "dtype"),
+        (
+            [{"name": "x", "min": [1, 16], "opt": [1, 16], "max": [1, 16], "dtype": "int64"}],
+            "dtype",
+        ),
         ([{"name": "x", "min": [1, 16], "opt": [1, 16], "max": [16, 16]}], "exceeds max_batch"),
     ],
 )
@@ -83,7 +88,9 @@ def test_spec_contradicting_the_graph_is_rejected(
         check_spec_against_graph(make_spec(inputs=inputs), load_model(workspace / "mlp.onnx"))
 
 
-def test_fixed_batch_axis_contradicts_dynamic_batching(tmp_path: Path, make_spec: SpecFactory) -> None:
+def test_fixed_batch_axis_contradicts_dynamic_batching(
+    tmp_path: Path, make_spec: SpecFactory
+) -> None:
     model = mlp()
     model.graph.input[0].type.tensor_type.shape.dim[0].dim_value = 1
     with pytest.raises(ShapeMismatchError, match="max_batch: 0"):
