@@ -137,6 +137,11 @@ def implicit_calibrator(calibration: Feed, spec: Any, cache: Path) -> Any:
     return Calibrator(list(batches(calibration, batch)), cache=str(cache))
 
 
+def enum_name(value: Any) -> str:
+    """``AMPERE_PLUS`` for TensorRT's pybind11 enum members (their ``name``)."""
+    return str(getattr(value, "name", value))
+
+
 def read_properties(trt: Any, logger: Any, plan: bytes) -> dict[str, object]:
     """Deserialize the plan and report what TensorRT says it is (not what we asked)."""
     engine = trt.Runtime(logger).deserialize_cuda_engine(plan)
@@ -148,13 +153,13 @@ def read_properties(trt: Any, logger: Any, plan: bytes) -> dict[str, object]:
         tensors.append(
             {
                 "name": name,
-                "mode": str(engine.get_tensor_mode(name)),
-                "dtype": str(engine.get_tensor_dtype(name)),
+                "mode": enum_name(engine.get_tensor_mode(name)),
+                "dtype": enum_name(engine.get_tensor_dtype(name)),
                 "shape": [int(d) for d in engine.get_tensor_shape(name)],
             }
         )
     return {
-        "hardware_compatibility_level": str(engine.hardware_compatibility_level),
+        "hardware_compatibility_level": enum_name(engine.hardware_compatibility_level),
         "num_optimization_profiles": int(engine.num_optimization_profiles),
         "io_tensors": tensors,
     }
