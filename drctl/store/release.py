@@ -33,15 +33,18 @@ def advance_release(
     target: Release,
     current: Release | None,
     etag: str | None,
+    history: list[int] | None = None,
 ) -> Release:
     """Point ``store``'s release at ``target`` if the pointer still has ``etag``.
 
-    ``target.previous`` is computed here from ``current``; returns the release written.
+    The new ``previous`` is ``history`` when given (rollback pops), else ``current``'s history
+    plus ``current``; returns the release written.
     """
     if current is not None and current.version == target.version:
         sync_config(store, current)
         return current
-    history = [*current.previous, current.version] if current else []
+    if history is None:
+        history = [*current.previous, current.version] if current else []
     release = target.model_copy(update={"previous": history[-20:], "updated_at": now_iso()})
     key = release_key(target.model)
     if etag:

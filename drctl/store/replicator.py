@@ -203,7 +203,13 @@ def replicate_once(
     by_bucket = {d.bucket: d for d in destinations}
     now, fail = now or datetime.now(UTC), fail or (lambda _key: False)
     result = ReplicationPass()
-    for version in sorted(list_versions(src.s3, src.bucket, ""), key=lambda v: v["LastModified"]):
+    listed = list_versions(src.s3, src.bucket, "")
+    # oldest first; ties of LastModified (1 s resolution) go by IsLatest, then by S3's
+    # newest-first listing order
+    ordered = sorted(
+        enumerate(listed), key=lambda iv: (iv[1]["LastModified"], iv[1]["IsLatest"], -iv[0])
+    )
+    for _, version in ordered:
         rule = rule_for(rules, version["Key"])
         if rule is None:
             continue

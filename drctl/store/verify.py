@@ -124,8 +124,10 @@ def read_release(store: RegionStore, model: str) -> tuple[Release | None, str | 
         ) from exc
 
 
-def read_manifest(store: RegionStore, model: str, version: int) -> tuple[Manifest, str] | None:
-    """The published manifest of a version and the hex SHA-256 of its bytes, or None."""
+def read_manifest(
+    store: RegionStore, model: str, version: int
+) -> tuple[Manifest, str, bytes] | None:
+    """The published manifest of a version, the hex SHA-256 of its bytes and the bytes."""
     key = manifest_key(model, version)
     try:
         with s3_errors(store.bucket, key):
@@ -133,14 +135,14 @@ def read_manifest(store: RegionStore, model: str, version: int) -> tuple[Manifes
     except ObjectMissing:
         return None
     try:
-        return Manifest.model_validate_json(raw), hashlib.sha256(raw).hexdigest()
+        return Manifest.model_validate_json(raw), hashlib.sha256(raw).hexdigest(), raw
     except ValidationError:
         return None
 
 
-def _find_manifest(
+def find_manifest(
     regions: Sequence[RegionStore], model: str, version: int
-) -> tuple[Manifest, str]:
+) -> tuple[Manifest, str, bytes]:
     """The version's manifest from the first region holding a valid copy."""
     for store in regions:
         found = read_manifest(store, model, version)
@@ -246,7 +248,7 @@ def verify_release(
     """
     start = time.monotonic()
     version = _pick_version(regions, model, version)
-    manifest, digest = _find_manifest(regions, model, version)
+    manifest, digest, _ = find_manifest(regions, model, version)
     reports = [_check_region(s, manifest, digest, version, deep, progress) for s in regions]
     states, repl_findings = _replication(regions, manifest, version, now)
     if reports:

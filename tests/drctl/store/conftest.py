@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -141,3 +143,66 @@ def outputs_files(root: Path, endpoint: str | None = None) -> list[Path]:
         path.write_text(json.dumps(data))
         paths.append(path)
     return paths
+
+
+class TritonDouble:
+    """A faithful double of the Triton HTTP endpoints drctl uses (KServe v2 + repository API)."""
+
+    def __init__(self) -> None:
+        self.loaded: list[str] = []
+        self.ready_models: set[str] = set()
+        self.refuse_load = False
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        double = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                return
+
+            def _reply(self, code: int, body: dict[str, Any] | None = None) -> None:
+                data = json.dumps(body or {}).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                parts = self.path.strip("/").split("/")
+                if self.path == "/v2/health/ready":
+                    self._reply(200)
+                elif len(parts) == 4 and parts[:2] == ["v2", "models"] and parts[3] == "ready":
+                    self._reply(200 if parts[2] in double.ready_models else 400)
+                else:
+                    self._reply(404, {"error": "not found"})
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                parts = self.path.strip("/").split("/")
+                if parts[:3] == ["v2", "repository", "models"] and parts[-1] == "load":
+                    if double.refuse_load:
+                        self._reply(400, {"error": f"failed to load '{parts[3]}'"})
+                        return
+                    double.loaded.append(parts[3])
+                    double.ready_models.add(parts[3])
+                    self._reply(200)
+                else:
+                    self._reply(404, {"error": "not found"})
+
+        return Handler
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def triton() -> Iterator[TritonDouble]:
+    """A running Triton HTTP double on 127.0.0.1."""
+    double = TritonDouble()
+    yield double
+    double.close()
