@@ -309,6 +309,19 @@ def _kill_group(proc: subprocess.Popen[bytes], timeout: float) -> None:
         proc.wait(timeout=5.0)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)  # stubs that outlived their server
+    _wait_group_gone(proc.pid, 5.0)
+
+
+def _wait_group_gone(pgid: int, timeout: float) -> bool:
+    """Wait (bounded) until no member of the group is left, zombies included."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def stop_all() -> None:
