@@ -70,6 +70,7 @@ def test_serves_like_onnxruntime_and_stops_everything(py_repo: Path, tmp_path: P
         assert server.ready("tiny")
         raise RuntimeError("boom")
     assert not server.running()
+    assert pgid is not None
     assert not group_alive(pgid)
     assert not list(Path("/dev/shm").glob(f"{server.shm_prefix}*"))
     assert "Started HTTPService at 127.0.0.1" in server.log_path.read_text()
@@ -83,7 +84,7 @@ def test_poll_mode_picks_up_a_new_version(py_repo: Path, tmp_path: Path) -> None
         np.testing.assert_allclose(infer(server.http_url, x).as_numpy("y"), expected(x), rtol=1e-5)
         convert_version(src, 2, py_repo / "tiny")
         published = time.monotonic()
-        answer = None
+        answer = np.zeros((1, 3), dtype=np.float32)
         while time.monotonic() - published < 20.0:
             answer = infer(server.http_url, x).as_numpy("y")
             if np.allclose(answer, expected(x, 2.0), rtol=1e-5):
