@@ -11,6 +11,7 @@ from __future__ import annotations
 import typer
 
 from drctl.plan_cli import plan_command
+from drctl.store.cli import status_command, store_app
 
 app = typer.Typer(
     name="drctl",
@@ -26,3 +27,5 @@ def main() -> None:
 
 
 app.command("plan")(plan_command)
+app.add_typer(store_app, name="store")
+app.command("status")(status_command)

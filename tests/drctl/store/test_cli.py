@@ -1,0 +1,135 @@
+"""CLI tests through ``ThreadedMotoServer`` and ``AWS_ENDPOINT_URL``, as operators run drctl."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+from typer.testing import CliRunner
+
+from drctl.cli import app
+from tests.drctl.store.conftest import (
+    DR_BUCKET,
+    DR_REGION,
+    PRIMARY_BUCKET,
+    PRIMARY_REGION,
+    make_bucket,
+    outputs_files,
+    replicate_to,
+    write_build,
+)
+
+runner = CliRunner()
+ENGINE = "repository/resnet/1/model.onnx"
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    """One moto server on a free port for this module."""
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    host, port = moto.get_host_and_port()
+    yield f"http://{host}:{port}"
+    moto.stop()
+
+
+@pytest.fixture
+def server(aws_env: None, moto_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Fresh moto state with both buckets; drctl reaches it through AWS_ENDPOINT_URL."""
+    urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
+    pairs = ((PRIMARY_BUCKET, PRIMARY_REGION, DR_BUCKET), (DR_BUCKET, DR_REGION, PRIMARY_BUCKET))
+    for bucket, region, _ in pairs:
+        make_bucket(boto3.client("s3", region_name=region), bucket, region)
+    for bucket, region, peer in pairs:
+        replicate_to(boto3.client("s3", region_name=region), bucket, peer)
+    return moto_url
+
+
+def drctl(*args: str | Path) -> tuple[int, str]:
+    result = runner.invoke(app, [str(a) for a in args])
+    return result.exit_code, result.output
+
+
+def with_outputs(tmp_path: Path, *args: str | Path) -> tuple[int, str]:
+    files = outputs_files(tmp_path)
+    return drctl(*args, "--outputs", files[0], "--outputs", files[1])
+
+
+def test_publish_verify_replicate_restore_rollback(server: str, tmp_path: Path) -> None:
+    code, out = with_outputs(
+        tmp_path, "store", "publish", write_build(tmp_path, seed="a"), "--json"
+    )
+    assert code == 0 and json.loads(out)["version"] == 1
+    assert with_outputs(tmp_path, "store", "publish", write_build(tmp_path, seed="b"))[0] == 0
+    code, out = with_outputs(tmp_path, "store", "verify", "resnet", "--json")
+    assert code == 1 and not json.loads(out)["ok"]
+    assert with_outputs(tmp_path, "store", "replicate-standin")[0] == 0
+    assert with_outputs(tmp_path, "store", "verify", "resnet")[0] == 0
+    boto3.client("s3", region_name=DR_REGION).put_object(
+        Bucket=DR_BUCKET, Key="repository/resnet/2/model.onnx", Body=b"broken"
+    )
+    code, out = with_outputs(tmp_path, "store", "verify", "resnet", "--json")
+    findings = {(f["region"], f["kind"]) for f in json.loads(out)["findings"]}
+    assert code == 1 and ("dr", "corrupt") in findings
+    code, out = with_outputs(tmp_path, "store", "restore", "resnet", "--region", "dr")
+    assert code == 0 and "peer primary" in out
+    assert with_outputs(tmp_path, "store", "verify", "resnet")[0] == 0
+    code, out = with_outputs(tmp_path, "store", "versions", "resnet", "--json")
+    assert [v["released"] for v in json.loads(out)] == [False, True]
+    code, out = with_outputs(tmp_path, "store", "rollback", "resnet", "--json")
+    assert code == 0 and json.loads(out)["before"] == {"primary": 2, "dr": 2}
+    code, out = with_outputs(tmp_path, "status", "--json")
+    rows = json.loads(out)["rows"]
+    assert code == 0 and [(r["region"], r["released"]) for r in rows] == [("primary", 1), ("dr", 1)]
+
+
+def test_outputs_from_environment_directory(server: str, tmp_path: Path, monkeypatch) -> None:
+    outputs_files(tmp_path)
+    monkeypatch.setenv("TRT_DR_OUTPUTS", str(tmp_path))
+    code, out = drctl("store", "publish", write_build(tmp_path), "--region", "dr", "--json")
+    assert code == 0 and json.loads(out)["version"] == 1
+
+
+def test_bad_input_exits_2_with_next_step(server: str, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("TRT_DR_OUTPUTS", raising=False)
+    code, out = drctl("store", "verify", "resnet")
+    assert code == 2 and "--outputs" in out
+    code, out = with_outputs(tmp_path, "store", "publish", tmp_path / "nope")
+    assert code == 2 and "engine_build output" in out
+    code, out = with_outputs(tmp_path, "store", "verify", "resnet", "--json")
+    assert code == 2 and "publish it first" in json.loads(out)["error"]
+    files = outputs_files(tmp_path)
+    data = json.loads(files[0].read_text())
+    files[0].write_text(json.dumps(data | {"bucketName": "missing-bucket-x"}))
+    code, out = drctl("store", "publish", write_build(tmp_path), "--outputs", files[0])
+    assert code == 2 and "does not exist" in out
+    del data["bucketName"]
+    files[0].write_text(json.dumps(data))
+    code, out = drctl("store", "versions", "resnet", "--outputs", files[0])
+    assert code == 2 and "bucketName" in out
+
+
+def test_access_denied_is_bad_config(server: str, tmp_path: Path) -> None:
+    s3 = boto3.client("s3", region_name=PRIMARY_REGION)
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [f"arn:aws:s3:::{PRIMARY_BUCKET}", f"arn:aws:s3:::{PRIMARY_BUCKET}/*"],
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket=PRIMARY_BUCKET, Policy=json.dumps(policy))
+    code, out = with_outputs(tmp_path, "store", "publish", write_build(tmp_path))
+    if code == 0:
+        pytest.skip("this moto build does not enforce bucket policies")
+    assert code == 2 and "access denied" in out
