@@ -5,17 +5,22 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
+from infra.builds import EngineBuilds, EngineBuildsArgs
 from infra.cluster import Cluster, ClusterArgs
 from infra.config import load_settings
 from infra.endpoint import InferenceEndpoint, InferenceEndpointArgs
 from infra.failover import Endpoint, Failover, FailoverArgs, load_balancer_zone_id
+from infra.gpu import DevicePlugin, DevicePluginArgs
 from infra.model_store import ModelStore, ModelStoreArgs, PeerStore
 from infra.naming import bucket_name, cluster_name, logical
 from infra.network import Network, NetworkArgs
 from infra.peer import read_peer
 from infra.providers import invoke_opts, regional_provider
+from infra.triton import Triton, TritonArgs
+from infra.workload_iam import Oidc
 
-settings = load_settings(Path(__file__).resolve().parent)
+project_dir = Path(__file__).resolve().parent
+settings = load_settings(project_dir)
 stack, region = settings.stack, settings.region
 provider = regional_provider(settings)
 account_id = aws.get_caller_identity_output(opts=invoke_opts(provider)).account_id
@@ -56,8 +61,40 @@ store = ModelStore(
         primary_key_arn=peer.kms_key_arn if peer and settings.role == "dr" else None,
     )
 )
+oidc = Oidc(cluster.oidc_provider_arn, cluster.oidc_issuer)
+device_plugin = DevicePlugin(
+    DevicePluginArgs(name=logical(stack, region, "gpu"), provider=cluster.kube_provider)
+)
 endpoint = InferenceEndpoint(
     InferenceEndpointArgs(name=logical(stack, region, "endpoint"), provider=cluster.kube_provider)
+)
+builds = EngineBuilds(
+    EngineBuildsArgs(
+        name=logical(stack, region, "builds"),
+        settings=settings,
+        project_dir=project_dir,
+        bucket_name=store.bucket_name,
+        bucket_arn=store.bucket_arn,
+        kms_key_arn=store.kms_key_arn,
+        oidc=oidc,
+        aws_provider=provider,
+        kube_provider=cluster.kube_provider,
+        depends_on=[device_plugin, cluster.gpu_node_group],
+    )
+)
+triton = Triton(
+    TritonArgs(
+        name=logical(stack, region, "triton"),
+        settings=settings,
+        namespace=endpoint.namespace,
+        bucket_name=store.bucket_name,
+        bucket_arn=store.bucket_arn,
+        kms_key_arn=store.kms_key_arn,
+        oidc=oidc,
+        aws_provider=provider,
+        kube_provider=cluster.kube_provider,
+        depends_on=builds.publish_jobs,
+    )
 )
 failover = Failover(
     FailoverArgs(
@@ -87,3 +124,5 @@ pulumi.export("clusterEndpoint", cluster.endpoint)
 pulumi.export("healthCheckId", failover.health_check_id)
 pulumi.export("serviceHostname", settings.dns.hostname)
 pulumi.export("inferenceEndpoint", endpoint.hostname.apply(lambda h: f"http://{h}:8000"))
+pulumi.export("modelRepository", store.bucket_name.apply(lambda b: f"s3://{b}/{region}/repository"))
+pulumi.export("buildKeys", builds.build_keys)

@@ -19,7 +19,7 @@ POOL_LABEL = "trt-dr.io/pool"
 GPU_AMI = "AL2023_x86_64_NVIDIA"
 CPU_AMI = "AL2023_x86_64_STANDARD"
 ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
-ADDONS = ("vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent")
+ADDONS = ("vpc-cni", "coredns", "kube-proxy")
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,8 @@ class Cluster(pulumi.ComponentResource):
 
     name: pulumi.Output[str]
     endpoint: pulumi.Output[str]
+    oidc_provider_arn: pulumi.Output[str]
+    oidc_issuer: pulumi.Output[str]
     kube_provider: k8s.Provider
     gpu_node_group: aws.eks.NodeGroup
 
@@ -71,6 +73,7 @@ class Cluster(pulumi.ComponentResource):
                 opts=self._child,
             )
         self._admins(cluster)
+        self._oidc(cluster)
         self.name = cluster.name
         self.endpoint = cluster.endpoint
         self.kube_provider = k8s.Provider(
@@ -168,6 +171,18 @@ class Cluster(pulumi.ComponentResource):
             labels={POOL_LABEL: "system"},
             opts=self._child,
         )
+
+    def _oidc(self, cluster: aws.eks.Cluster) -> None:
+        """IAM OIDC provider of the cluster, so service accounts assume roles (IRSA)."""
+        issuer_url = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)  # type: ignore[index]
+        provider = aws.iam.OpenIdConnectProvider(
+            f"{self._args.name}-oidc",
+            url=issuer_url,
+            client_id_lists=["sts.amazonaws.com"],
+            opts=self._child,
+        )
+        self.oidc_provider_arn = provider.arn
+        self.oidc_issuer = issuer_url.apply(lambda url: str(url).removeprefix("https://"))
 
     def _admins(self, cluster: aws.eks.Cluster) -> None:
         for index, arn in enumerate(self._args.settings.admin_role_arns):

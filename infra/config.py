@@ -120,6 +120,29 @@ class StoreSettings(_Model):
     replicate_delete_markers: bool = False
 
 
+class TritonSettings(_Model):
+    """Triton serving: replicas per DR tier, pod size, probes and gRPC connection age."""
+
+    replicas: dict[str, int] = Field(
+        default_factory=lambda: {"pilot-light": 3, "warm-standby": 3, "active-active": 3}
+    )
+    max_replicas: int = Field(default=10, ge=1)
+    gpus_per_pod: int = Field(default=1, ge=1, le=8)
+    cpu: str = "4"
+    memory: str = "16Gi"
+    grpc_max_connection_age_seconds: int = Field(default=300, ge=10)
+    startup_seconds: int = Field(default=900, ge=60)
+    image: str | None = None
+
+
+class BuildSettings(_Model):
+    """Engine builds during `pulumi up`: Job timeout, builder image and fallbacks."""
+
+    timeout_minutes: int = Field(default=60, ge=5, le=1440)
+    image: str | None = None
+    fallbacks: bool = True
+
+
 class Settings(_Model):
     """Everything one stack needs, validated; built once by :func:`load_settings`."""
 
@@ -141,6 +164,8 @@ class Settings(_Model):
     health_check: HealthCheckSettings = HealthCheckSettings()
     store: StoreSettings = StoreSettings()
     rto_objective_seconds: int = Field(default=600, ge=60)
+    triton: TritonSettings = TritonSettings()
+    builds: BuildSettings = BuildSettings()
     models: list[ModelSpec] = Field(default_factory=list)
 
     @property
@@ -154,13 +179,44 @@ class Settings(_Model):
         return ELB_ALIAS_TTL if self.dns.record_type == "alias" else self.dns.ttl
 
     @property
+    def triton_image(self) -> str:
+        """Triton image: the override, else the NGC image of the pinned release."""
+        return self.triton.image or f"nvcr.io/nvidia/tritonserver:{self.release}-py3"
+
+    @property
+    def builder_image(self) -> str:
+        """TensorRT builder image: the override, else the NGC image of the pinned release."""
+        return self.builds.image or f"nvcr.io/nvidia/tensorrt:{self.release}-py3"
+
+    @property
+    def triton_replicas(self) -> int:
+        """Triton replicas for the configured DR tier."""
+        return self.triton.replicas[self.dr_tier]
+
+    @property
+    def serves_traffic(self) -> bool:
+        """Whether this region takes traffic in steady state (primary, or active-active)."""
+        return self.role == "primary" or self.dr_tier == "active-active"
+
+    @property
     def peer_role(self) -> str:
         """The role the peer stack must have."""
         return "dr" if self.role == "primary" else "primary"
 
 
 # Keys whose value is an object or list in Pulumi.<stack>.yaml.
-_OBJECT_KEYS = ("gpu", "gpuNodes", "network", "cluster", "dns", "healthCheck", "store", "models")
+_OBJECT_KEYS = (
+    "gpu",
+    "gpuNodes",
+    "network",
+    "cluster",
+    "dns",
+    "healthCheck",
+    "store",
+    "triton",
+    "builds",
+    "models",
+)
 _SCALAR_KEYS = (
     "role",
     "region",
@@ -324,4 +380,7 @@ def load_settings(project_dir: Path) -> Settings:
     raw = read_raw(config.get, config.get_object)
     settings = parse_settings(raw, pulumi.get_stack(), pulumi.get_project())
     check_peer(settings, project_dir)
+    from infra.serving_checks import check_serving  # imports engine_build: not at module load
+
+    check_serving(settings, project_dir)
     return settings

@@ -157,6 +157,8 @@ def synthesize(type_: str, name: str, region: str, state: dict[str, Any]) -> tup
     elif type_ == "aws:eks/cluster:Cluster":
         state["endpoint"] = f"https://{name}.gr7.{region}.eks.amazonaws.com"
         state["certificateAuthority"] = {"data": "T0ZGTElORQ=="}
+        issuer = f"https://oidc.eks.{region}.amazonaws.com/id/0FF11NE"
+        state["identities"] = [{"oidcs": [{"issuer": issuer}]}]
     elif type_ == "aws:route53/record:Record":
         state["fqdn"] = state.get("name")
     elif type_ == "kubernetes:core/v1:Service":

@@ -14,7 +14,7 @@ from drctl.plan import plan_all
 from infra.offline import PROJECT_DIR
 
 runner = CliRunner()
-COMPONENTS = ("network", "cluster", "store", "endpoint", "failover")
+COMPONENTS = ("network", "cluster", "store", "endpoint", "failover", "gpu", "builds", "triton")
 
 
 def test_plan_groups_both_stacks_by_component() -> None:
@@ -47,6 +47,7 @@ def test_cli_json() -> None:
 def test_bad_config_exits_2_with_the_key(tmp_path: Path) -> None:
     for name in ("__main__.py", "Pulumi.primary.yaml", "Pulumi.dr.yaml"):
         shutil.copy(PROJECT_DIR / name, tmp_path / name)
+    shutil.copytree(PROJECT_DIR / "models", tmp_path / "models")
     data = yaml.safe_load((tmp_path / "Pulumi.dr.yaml").read_text())
     data["config"]["trt-dr:drTier"] = "cold"
     (tmp_path / "Pulumi.dr.yaml").write_text(yaml.safe_dump(data))

@@ -55,6 +55,7 @@ def _tier_project(tier: str):  # type: ignore[no-untyped-def]
 
     target = Path(tempfile.mkdtemp(prefix="trt-dr-tier-"))
     shutil.copy(PROJECT_DIR / "__main__.py", target / "__main__.py")
+    shutil.copytree(PROJECT_DIR / "models", target / "models")
     for stack in ("primary", "dr"):
         data = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())
         data["config"]["trt-dr:drTier"] = tier
@@ -68,7 +69,10 @@ def test_cluster_uses_api_access_and_encrypts_secrets(stack: Evaluation) -> None
     assert cluster["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is False
     assert cluster["encryptionConfig"]["resources"] == ["secrets"]
     addons = {a.inputs["addonName"] for a in stack.of_type("aws:eks/addon:Addon")}
-    assert "eks-pod-identity-agent" in addons
+    assert addons == {"vpc-cni", "coredns", "kube-proxy"}
+    oidc = stack.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider").inputs
+    assert oidc["clientIdLists"] == ["sts.amazonaws.com"]
+    assert oidc["url"].startswith(f"https://oidc.eks.{stack.outputs['region']}.amazonaws.com/")
 
 
 def test_admin_roles_get_access_entries() -> None:

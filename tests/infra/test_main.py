@@ -17,7 +17,7 @@ EXPECTED_TYPES = {
     "aws:ec2/natGateway:NatGateway": 3,
     "aws:eks/cluster:Cluster": 1,
     "aws:eks/nodeGroup:NodeGroup": 2,
-    "aws:eks/addon:Addon": 4,
+    "aws:eks/addon:Addon": 3,
     "aws:s3/bucket:Bucket": 1,
     "aws:s3/bucketVersioning:BucketVersioning": 1,
     "aws:s3/bucketReplicationConfig:BucketReplicationConfig": 1,

@@ -70,7 +70,12 @@ def test_replicates_to_the_peer_with_rtc(name: str, peer: str) -> None:
 
 
 def test_replication_role_is_least_privilege(primary: Evaluation) -> None:
-    policy = json.loads(primary.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    (replication,) = [
+        p
+        for p in primary.of_type("aws:iam/rolePolicy:RolePolicy")
+        if p.name.endswith("store-replication")
+    ]
+    policy = json.loads(replication.inputs["policy"])
     by_action = {a: s for s in policy["Statement"] for a in s["Action"]}
     assert by_action["s3:ReplicateObject"]["Resource"] == [
         "arn:aws:s3:::trt-dr-models-123456789012-us-west-2/*"

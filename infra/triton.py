@@ -1,0 +1,265 @@
+"""Triton serving: Deployment on the GPU pool, read-only IRSA role, PDB and HPA.
+
+Triton reads this region's model repository ``s3://<bucket>/<region>/repository`` in explicit
+model-control mode; pods are ready only when every configured model is ready, and gRPC
+connections are recycled (maximum connection age) so clients re-resolve DNS after a failover.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from infra.cluster import GPU_TAINT_KEY, SKU_LABEL
+from infra.config import Settings
+from infra.endpoint import APP_LABELS, GRPC_PORT, HTTP_PORT, METRICS_PORT
+from infra.workload_iam import ROLE_ANNOTATION, Oidc, s3_statements, workload_role
+
+SERVICE_ACCOUNT = "triton"
+PROBE_PERIOD = 10
+
+
+@dataclass(frozen=True)
+class TritonArgs:
+    """Inputs of :class:`Triton`."""
+
+    name: str
+    settings: Settings
+    namespace: pulumi.Input[str]
+    bucket_name: pulumi.Input[str]
+    bucket_arn: pulumi.Input[str]
+    kms_key_arn: pulumi.Input[str]
+    oidc: Oidc
+    aws_provider: aws.Provider
+    kube_provider: k8s.Provider
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
+
+
+def repository_prefix(region: str) -> str:
+    """Key prefix of a region's Triton model repository inside its bucket."""
+    return f"{region}/repository/"
+
+
+def server_args(settings: Settings, bucket: str) -> list[str]:
+    """tritonserver command-line flags."""
+    age_ms = settings.triton.grpc_max_connection_age_seconds * 1000
+    return [
+        f"--model-repository=s3://{bucket}/{repository_prefix(settings.region).rstrip('/')}",
+        "--model-control-mode=explicit",
+        *[f"--load-model={m.name}" for m in settings.models],
+        "--strict-readiness=true",
+        "--exit-timeout-secs=30",
+        f"--http-port={HTTP_PORT}",
+        f"--grpc-port={GRPC_PORT}",
+        f"--metrics-port={METRICS_PORT}",
+        "--allow-metrics=true",
+        "--allow-gpu-metrics=true",
+        f"--grpc-max-connection-age={age_ms}",
+        f"--grpc-max-connection-age-grace={min(age_ms, 30_000)}",
+    ]
+
+
+def readiness_probe(models: list[str]) -> k8s.core.v1.ProbeArgs:
+    """Ready only when the models are: one model by HTTP, several by a curl loop."""
+    if len(models) == 1:
+        handler: dict[str, object] = {
+            "http_get": k8s.core.v1.HTTPGetActionArgs(
+                path=f"/v2/models/{models[0]}/ready", port="http"
+            )
+        }
+    else:
+        checks = (
+            " && ".join(f"curl -sf localhost:{HTTP_PORT}/v2/models/{m}/ready" for m in models)
+            or f"curl -sf localhost:{HTTP_PORT}/v2/health/ready"
+        )
+        handler = {"exec_": k8s.core.v1.ExecActionArgs(command=["sh", "-c", checks])}
+    return k8s.core.v1.ProbeArgs(period_seconds=5, failure_threshold=2, **handler)  # type: ignore[arg-type]
+
+
+class Triton(pulumi.ComponentResource):
+    """The region's Triton Deployment and what keeps it available and least-privileged."""
+
+    def __init__(self, args: TritonArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("trt-dr:infra:Triton", args.name, None, opts)
+        self._args = args
+        self._k8s = pulumi.ResourceOptions(parent=self, provider=args.kube_provider)
+        settings = args.settings
+        read = [repository_prefix(settings.region)]
+        statements = pulumi.Output.all(args.bucket_arn, args.kms_key_arn).apply(
+            lambda v: s3_statements(v[0], v[1], read=read, write=[])
+        )
+        role = workload_role(
+            f"{args.name}-role",
+            args.oidc,
+            "triton",
+            SERVICE_ACCOUNT,
+            statements,
+            pulumi.ResourceOptions(parent=self, provider=args.aws_provider),
+        )
+        account = k8s.core.v1.ServiceAccount(
+            f"{args.name}-sa",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=SERVICE_ACCOUNT,
+                namespace=args.namespace,
+                annotations={ROLE_ANNOTATION: role.arn},
+            ),
+            opts=self._k8s,
+        )
+        replicas = settings.triton_replicas
+        deployment = self._deployment(account.metadata.name, replicas)
+        if replicas >= 2:
+            self._pdb()
+        if replicas >= 1:
+            self._hpa(deployment, replicas)
+        self.register_outputs({"replicas": replicas})
+
+    def _deployment(self, account: pulumi.Output[str], replicas: int) -> k8s.apps.v1.Deployment:
+        args, settings = self._args, self._args.settings
+        return k8s.apps.v1.Deployment(
+            f"{args.name}-deployment",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name="triton", namespace=args.namespace, labels=APP_LABELS
+            ),
+            spec=k8s.apps.v1.DeploymentSpecArgs(
+                replicas=None if replicas >= 1 else 0,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=APP_LABELS),
+                strategy=k8s.apps.v1.DeploymentStrategyArgs(
+                    type="RollingUpdate",
+                    rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(
+                        max_surge=0, max_unavailable=1
+                    ),
+                ),
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(
+                        labels=APP_LABELS,
+                        annotations={
+                            "prometheus.io/scrape": "true",
+                            "prometheus.io/port": str(METRICS_PORT),
+                            "prometheus.io/path": "/metrics",
+                        },
+                    ),
+                    spec=self._pod(account, settings),
+                ),
+            ),
+            opts=pulumi.ResourceOptions.merge(
+                self._k8s, pulumi.ResourceOptions(depends_on=list(args.depends_on))
+            ),
+        )
+
+    def _pod(self, account: pulumi.Output[str], settings: Settings) -> k8s.core.v1.PodSpecArgs:
+        spread = [
+            k8s.core.v1.TopologySpreadConstraintArgs(
+                max_skew=1,
+                topology_key=key,
+                when_unsatisfiable=mode,
+                label_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=APP_LABELS),
+            )
+            for key, mode in (
+                ("topology.kubernetes.io/zone", "ScheduleAnyway"),
+                ("kubernetes.io/hostname", "DoNotSchedule"),
+            )
+        ]
+        return k8s.core.v1.PodSpecArgs(
+            service_account_name=account,
+            node_selector={SKU_LABEL: settings.gpu.sku},
+            tolerations=[
+                k8s.core.v1.TolerationArgs(
+                    key=GPU_TAINT_KEY, operator="Exists", effect="NoSchedule"
+                )
+            ],
+            topology_spread_constraints=spread,
+            termination_grace_period_seconds=60,
+            containers=[self._container(settings)],
+            volumes=[
+                k8s.core.v1.VolumeArgs(
+                    name="dshm",
+                    empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(
+                        medium="Memory", size_limit="1Gi"
+                    ),
+                )
+            ],
+        )
+
+    def _container(self, settings: Settings) -> k8s.core.v1.ContainerArgs:
+        gpus = str(settings.triton.gpus_per_pod)
+        startup_failures = settings.triton.startup_seconds // PROBE_PERIOD
+        return k8s.core.v1.ContainerArgs(
+            name="triton",
+            image=settings.triton_image,
+            command=["tritonserver"],
+            args=pulumi.Output.from_input(self._args.bucket_name).apply(
+                lambda bucket: server_args(settings, bucket)
+            ),
+            env=[
+                k8s.core.v1.EnvVarArgs(name="AWS_REGION", value=settings.region),
+                k8s.core.v1.EnvVarArgs(name="AWS_DEFAULT_REGION", value=settings.region),
+            ],
+            ports=[
+                k8s.core.v1.ContainerPortArgs(name="http", container_port=HTTP_PORT),
+                k8s.core.v1.ContainerPortArgs(name="grpc", container_port=GRPC_PORT),
+                k8s.core.v1.ContainerPortArgs(name="metrics", container_port=METRICS_PORT),
+            ],
+            resources=k8s.core.v1.ResourceRequirementsArgs(
+                requests={"cpu": settings.triton.cpu, "memory": settings.triton.memory},
+                limits={"nvidia.com/gpu": gpus, "memory": settings.triton.memory},
+            ),
+            startup_probe=k8s.core.v1.ProbeArgs(
+                http_get=k8s.core.v1.HTTPGetActionArgs(path="/v2/health/ready", port="http"),
+                period_seconds=PROBE_PERIOD,
+                failure_threshold=startup_failures,
+            ),
+            readiness_probe=readiness_probe([m.name for m in settings.models]),
+            liveness_probe=k8s.core.v1.ProbeArgs(
+                http_get=k8s.core.v1.HTTPGetActionArgs(path="/v2/health/live", port="http"),
+                period_seconds=PROBE_PERIOD,
+                failure_threshold=3,
+            ),
+            lifecycle=k8s.core.v1.LifecycleArgs(
+                pre_stop=k8s.core.v1.LifecycleHandlerArgs(
+                    exec_=k8s.core.v1.ExecActionArgs(command=["sleep", "15"])
+                )
+            ),
+            security_context=k8s.core.v1.SecurityContextArgs(allow_privilege_escalation=False),
+            volume_mounts=[k8s.core.v1.VolumeMountArgs(name="dshm", mount_path="/dev/shm")],
+        )
+
+    def _pdb(self) -> None:
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{self._args.name}-pdb",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="triton", namespace=self._args.namespace),
+            spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+                max_unavailable=1,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=APP_LABELS),
+            ),
+            opts=self._k8s,
+        )
+
+    def _hpa(self, deployment: k8s.apps.v1.Deployment, replicas: int) -> None:
+        settings = self._args.settings
+        k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            f"{self._args.name}-hpa",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="triton", namespace=self._args.namespace),
+            spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
+                scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
+                    api_version="apps/v1", kind="Deployment", name=deployment.metadata.name
+                ),
+                min_replicas=replicas,
+                max_replicas=max(settings.triton.max_replicas, replicas),
+                metrics=[
+                    k8s.autoscaling.v2.MetricSpecArgs(
+                        type="Resource",
+                        resource=k8s.autoscaling.v2.ResourceMetricSourceArgs(
+                            name="cpu",
+                            target=k8s.autoscaling.v2.MetricTargetArgs(
+                                type="Utilization", average_utilization=70
+                            ),
+                        ),
+                    )
+                ],
+            ),
+            opts=self._k8s,
+        )

@@ -1,0 +1,103 @@
+"""Per-workload IAM through IRSA: one role per Kubernetes service account, least privilege.
+
+IRSA (IAM roles for service accounts) is used rather than EKS Pod Identity because Triton's
+S3 client is known to work with web-identity credentials on EKS (triton-inference-server
+issue 8090); boto3 in the build Jobs supports both.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.iam import policy_document
+
+ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
+
+
+@dataclass(frozen=True)
+class Oidc:
+    """The cluster's IAM OIDC provider: its ARN and issuer host/path (no scheme)."""
+
+    provider_arn: pulumi.Input[str]
+    issuer: pulumi.Input[str]
+
+
+def irsa_trust(provider_arn: str, issuer: str, namespace: str, service_account: str) -> str:
+    """Trust policy: only this service account of this cluster may assume the role."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": provider_arn},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {
+                        "StringEquals": {
+                            f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                            f"{issuer}:aud": "sts.amazonaws.com",
+                        }
+                    },
+                }
+            ],
+        }
+    )
+
+
+def workload_role(
+    name: str,
+    oidc: Oidc,
+    namespace: str,
+    service_account: str,
+    statements: pulumi.Input[list[dict[str, Any]]],
+    opts: pulumi.ResourceOptions,
+) -> aws.iam.Role:
+    """A role for one service account with one inline policy of ``statements``."""
+    trust = pulumi.Output.all(oidc.provider_arn, oidc.issuer).apply(
+        lambda v: irsa_trust(v[0], v[1], namespace, service_account)
+    )
+    role = aws.iam.Role(name, assume_role_policy=trust, opts=opts)
+    aws.iam.RolePolicy(
+        name,
+        role=role.id,
+        policy=pulumi.Output.from_input(statements).apply(policy_document),
+        opts=opts,
+    )
+    return role
+
+
+def s3_statements(
+    bucket_arn: str, key_arn: str, read: list[str], write: list[str], delete: bool = False
+) -> list[dict[str, Any]]:
+    """S3 + KMS statements limited to key prefixes: list and read all, write ``write``."""
+    prefixes = sorted({*read, *write})
+    statements: list[dict[str, Any]] = [
+        {
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": [bucket_arn],
+            "Condition": {"StringLike": {"s3:prefix": [f"{p}*" for p in prefixes]}},
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+            "Resource": [f"{bucket_arn}/{p}*" for p in prefixes],
+        },
+        {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [key_arn]},
+    ]
+    if write:
+        statements += [
+            {
+                "Effect": "Allow",
+                "Action": ["s3:PutObject", "s3:AbortMultipartUpload"]
+                + (["s3:DeleteObject"] if delete else []),
+                "Resource": [f"{bucket_arn}/{p}*" for p in write],
+            },
+            {"Effect": "Allow", "Action": ["kms:GenerateDataKey"], "Resource": [key_arn]},
+        ]
+    return statements
