@@ -86,17 +86,24 @@ def session_runner(path: Path, optimize: bool = True) -> Runner:
     return run
 
 
+def _inline(source: Path) -> onnx.ModelProto:
+    """The model with any external data loaded inline, so outputs are single files (the
+    CPU twin therefore supports models under protobuf's 2 GB limit only)."""
+    return onnx.load(str(source), load_external_data=True)
+
+
 def _optimize(source: Path, dest: Path) -> None:
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
     options.optimized_model_filepath = str(dest)
-    ort.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
+    serialized = _inline(source).SerializeToString()
+    ort.InferenceSession(serialized, options, providers=["CPUExecutionProvider"])
 
 
 def _to_fp16(source: Path, dest: Path) -> None:
     from onnxruntime.transformers.float16 import convert_float_to_float16
 
-    model = convert_float_to_float16(onnx.load(str(source)), keep_io_types=True)
+    model = convert_float_to_float16(_inline(source), keep_io_types=True)
     onnx.save(model, str(dest))
 
 
@@ -109,7 +116,7 @@ def _quantize(request: EngineRequest) -> None:
             f"model {request.spec.name!r}: int8 needs calibration data (.npz); add `calibration`"
         )
     prepared = request.workdir / "int8-prepared.onnx"
-    quant_pre_process(str(request.source), str(prepared))
+    quant_pre_process(_inline(request.source), str(prepared))
     batch = max(1, request.spec.inputs[0].opt[0])
     quantize_static(
         str(prepared),

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import onnx
 import pytest
+from onnx import external_data_helper
 
 from engine_build.build import build
 from engine_build.errors import (
@@ -18,7 +20,7 @@ from engine_build.manifest import Manifest
 from engine_build.spec import ModelSpec, parse_target
 from engine_build.verify import verify_local
 from tests.engine_build.conftest import SpecFactory
-from tests.engine_build.models import features, save_npz
+from tests.engine_build.models import features, mlp, save_npz
 
 CPU = parse_target("cpu")
 IMAGE = "builder:test"
@@ -157,3 +159,27 @@ def test_precision_the_backend_lacks_is_rejected(make_spec: SpecFactory, workspa
 
     with pytest.raises(UnknownPrecisionError, match="cannot build"):
         check_ladder(backend, make_spec(precisions=["fp16"]))
+
+
+@pytest.mark.parametrize("precision", ["fp32", "fp16", "int8"])
+def test_model_with_external_data_builds_a_single_file_engine(
+    make_spec: SpecFactory, workspace: Path, precision: str
+) -> None:
+    model = mlp()
+    external_data_helper.convert_model_to_external_data(
+        model, all_tensors_to_one_file=True, location="weights.bin", size_threshold=0
+    )
+    onnx.save(model, str(workspace / "ext.onnx"))
+    spec = make_spec(
+        onnx=str(workspace / "ext.onnx"),
+        precisions=[precision],
+        calibration=str(workspace / "cal.npz"),
+        gates={"int8": {"maxRelL2": 0.5}},
+    )
+    result = build(spec, CPU, str(workspace / "out"), IMAGE, latency_iterations=2)
+    assert [f.path for f in result.manifest.files] == [
+        "triton/mlp/1/model.onnx",
+        "triton/mlp/config.pbtxt",
+    ]
+    engine = Path(result.build_dir) / "triton" / "mlp" / "1" / "model.onnx"
+    onnx.checker.check_model(str(engine))
