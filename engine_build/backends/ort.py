@@ -102,9 +102,13 @@ def _optimize(source: Path, dest: Path) -> None:
 
 def _to_fp16(source: Path, dest: Path) -> None:
     from onnxruntime.transformers.float16 import convert_float_to_float16
+    from onnxruntime.transformers.onnx_model import OnnxModel
 
     model = convert_float_to_float16(_inline(source), keep_io_types=True)
-    onnx.save(model, str(dest))
+    wrapped = OnnxModel(model)
+    wrapped.topological_sort()  # the converter appends its input Casts after their users
+    onnx.checker.check_model(wrapped.model)
+    onnx.save(wrapped.model, str(dest))
 
 
 def _quantize(request: EngineRequest) -> None:
