@@ -241,8 +241,11 @@ class Route53StandIn:
         while self.clock.now() < end and not (stop and stop.is_set()):
             if on_tick is not None:
                 on_tick()
-            next_due = self.tick()
-            self.clock.sleep(min(next_due, end) - self.clock.now())
+            delay = min(self.tick(), end) - self.clock.now()
+            if stop is not None and isinstance(self.clock, MonotonicClock):
+                stop.wait(max(0.0, delay))  # real time: wake at once when stopped
+            else:
+                self.clock.sleep(delay)
 
     def real_equivalent(self, clock_seconds: float) -> float:
         """Seconds on Route 53's real clock that ``clock_seconds`` of this run stand for."""
