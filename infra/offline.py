@@ -112,6 +112,7 @@ class OfflineMocks(pulumi_mocks.Mocks):
         self.peer_outputs = peer_outputs
         self.provider_regions: dict[str, str] = {}
         self.calls: list[str] = []
+        self.inputs: dict[tuple[str, str], dict[str, Any]] = {}
 
     def _region(self, provider_ref: str | None) -> str:
         key = provider_urn(provider_ref or "")
@@ -134,6 +135,7 @@ class OfflineMocks(pulumi_mocks.Mocks):
         raise UnmockedCall(f"provider function {args.token} is not mocked (args {args.args})")
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.inputs[(args.typ, args.name)] = dict(args.inputs)
         state = dict(args.inputs)
         if args.typ == "pulumi:pulumi:StackReference":
             return args.name, {"name": args.inputs.get("name"), "outputs": self.peer_outputs or {}}
@@ -179,7 +181,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
-        inputs = self.resources[response.urn].state
+        inputs = self.offline.inputs[(request.type, request.name)]
         if request.type.startswith("pulumi:providers:"):
             self.offline.provider_regions[response.urn] = provider_region(request.type, inputs)
         self.registered.append(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,8 +22,9 @@ def config_with(stack: str, **changes: Any) -> dict[str, Any]:
             continue
         node = config[key]
         for part in path[:-1]:
-            node = node[part]
-        node[path[-1]] = value
+            node = node[int(part)] if part.isdigit() else node[part]
+        last = path[-1]
+        node[int(last) if last.isdigit() else last] = value
     return config
 
 
@@ -39,3 +41,20 @@ def dr() -> Evaluation:
 @pytest.fixture(params=["primary", "dr"])
 def stack(request: pytest.FixtureRequest, primary: Evaluation, dr: Evaluation) -> Evaluation:
     return primary if request.param == "primary" else dr
+
+
+def project_copy(target: Path, **changes: Any) -> Path:
+    """A copy of the project in ``target`` with ``trt-dr:<key>`` changed in both stack files."""
+    import shutil
+
+    import yaml
+
+    from infra.offline import PROJECT_DIR
+
+    shutil.copy(PROJECT_DIR / "__main__.py", target / "__main__.py")
+    shutil.copytree(PROJECT_DIR / "models", target / "models", dirs_exist_ok=True)
+    for stack in ("primary", "dr"):
+        data = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())
+        data["config"] = config_with(stack, **changes)
+        (target / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(data))
+    return target
