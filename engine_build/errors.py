@@ -53,6 +53,10 @@ class SourceNotFoundError(BadInputError):
     """An input file (local path or s3:// object) does not exist or cannot be read."""
 
 
+class StoreAccessError(BadInputError):
+    """The output store (a directory or s3:// prefix) cannot be read or written."""
+
+
 class BackendUnavailableError(BadInputError):
     """The backend's runtime (e.g. ``tensorrt``) cannot be imported on this machine."""
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from engine_build.errors import ManifestNotFoundError, SourceNotFoundError
+from engine_build.errors import ManifestNotFoundError, SourceNotFoundError, StoreAccessError
 from engine_build.manifest import MANIFEST_NAME, Manifest
 
 
@@ -44,6 +47,17 @@ def s3_client() -> Any:
     import boto3
 
     return boto3.client("s3")
+
+
+@contextmanager
+def s3_errors(action: str) -> Iterator[None]:
+    """Turn boto errors (credentials, permissions, missing bucket) into StoreAccessError."""
+    try:
+        yield
+    except (BotoCoreError, ClientError) as exc:
+        raise StoreAccessError(
+            f"cannot {action}: {exc}; check the AWS credentials, region and bucket policy"
+        ) from exc
 
 
 def join(out: str, relative: str) -> str:
@@ -84,16 +98,21 @@ def read_manifest(build_dir: str) -> Manifest | None:
         path = Path(build_dir) / MANIFEST_NAME
         return parse_manifest(path.read_bytes(), str(path)) if path.is_file() else None
     client = s3_client()
-    try:
-        body = client.get_object(Bucket=location.bucket, Key=location.key(MANIFEST_NAME))
-    except client.exceptions.NoSuchKey:
-        return None
-    return parse_manifest(body["Body"].read(), join(build_dir, MANIFEST_NAME))
+    with s3_errors(f"read {join(build_dir, MANIFEST_NAME)}"):
+        try:
+            body = client.get_object(Bucket=location.bucket, Key=location.key(MANIFEST_NAME))
+        except client.exceptions.NoSuchKey:
+            return None
+        return parse_manifest(body["Body"].read(), join(build_dir, MANIFEST_NAME))
 
 
 def accepted(build_dir: str) -> Manifest | None:
-    """The manifest at ``build_dir`` if it exists and its status is accepted."""
-    manifest = read_manifest(build_dir)
+    """The manifest at ``build_dir`` if it exists, is valid and its status is accepted
+    (an unreadable manifest counts as absent, so the build is redone and replaces it)."""
+    try:
+        manifest = read_manifest(build_dir)
+    except ManifestNotFoundError:
+        return None
     return manifest if manifest is not None and manifest.status == "accepted" else None
 
 
@@ -105,15 +124,20 @@ def publish(stage: Path, build_dir: str) -> None:
         return
     client = s3_client()
     files = sorted(p for p in stage.rglob("*") if p.is_file() and p.name != MANIFEST_NAME)
-    for path in [*files, stage / MANIFEST_NAME]:
-        relative = path.relative_to(stage).as_posix()
-        client.upload_file(str(path), location.bucket, location.key(relative))
+    with s3_errors(f"upload to {build_dir}"):
+        for path in [*files, stage / MANIFEST_NAME]:
+            relative = path.relative_to(stage).as_posix()
+            client.upload_file(str(path), location.bucket, location.key(relative))
 
 
 def _publish_local(stage: Path, dest: Path) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     incoming = dest.parent / f".{dest.name}.incoming-{uuid.uuid4().hex[:8]}"
-    shutil.copytree(stage, incoming)
+    try:
+        shutil.copytree(stage, incoming)
+    except BaseException:
+        shutil.rmtree(incoming, ignore_errors=True)
+        raise
     if dest.exists():
         if accepted(str(dest)) is not None:
             shutil.rmtree(incoming)
@@ -130,13 +154,13 @@ def download_build(build_dir: str, dest: Path) -> Path:
     client = s3_client()
     paginator = client.get_paginator("list_objects_v2")
     found = False
-    for page in paginator.paginate(Bucket=location.bucket, Prefix=location.key("")):
-        for item in page.get("Contents", []):
-            relative = item["Key"][len(location.key("")) :]
-            target = dest / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            client.download_file(location.bucket, item["Key"], str(target))
-            found = True
+    with s3_errors(f"download {build_dir}"):
+        for page in paginator.paginate(Bucket=location.bucket, Prefix=location.key("")):
+            for item in page.get("Contents", []):
+                target = dest / item["Key"][len(location.key("")) :]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                client.download_file(location.bucket, item["Key"], str(target))
+                found = True
     if not found:
         raise ManifestNotFoundError(f"{build_dir} holds no objects")
     return dest

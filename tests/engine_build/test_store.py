@@ -5,16 +5,20 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import onnx
 import pytest
 from moto import mock_aws
+from onnx import external_data_helper
 
 from engine_build import store
 from engine_build.build import build
-from engine_build.errors import SourceNotFoundError, VerificationError
+from engine_build.errors import SourceNotFoundError, StoreAccessError, VerificationError
+from engine_build.graph import onnx_digest
 from engine_build.spec import parse_target
 from engine_build.store import accepted, fetch, publish, s3_location
 from engine_build.verify import inspect, verify
 from tests.engine_build.conftest import SpecFactory
+from tests.engine_build.models import mlp
 
 BUCKET = "models-primary"
 
@@ -119,3 +123,36 @@ def test_local_publish_replaces_a_leftover_without_manifest(tmp_path: Path) -> N
     assert sorted(p.name for p in dest.iterdir()) == ["a"]
     assert accepted(str(dest)) is None
     assert [p.name for p in dest.parent.iterdir()] == ["k"]
+
+
+def test_missing_bucket_is_a_clear_store_error(
+    s3: Any, make_spec: SpecFactory, workspace: Path
+) -> None:
+    with pytest.raises(StoreAccessError, match="cannot read s3://no-such-bucket") as failure:
+        build(make_spec(), parse_target("cpu"), "s3://no-such-bucket/b", "img")
+    assert failure.value.exit_code == 2
+
+
+def test_invalid_manifest_in_the_store_is_rebuilt(make_spec: SpecFactory, workspace: Path) -> None:
+    first = build(
+        make_spec(), parse_target("cpu"), str(workspace / "o"), "img", latency_iterations=2
+    )
+    (Path(first.build_dir) / "manifest.json").write_text("{broken")
+    again = build(
+        make_spec(), parse_target("cpu"), str(workspace / "o"), "img", latency_iterations=2
+    )
+    assert not again.skipped and verify(again.build_dir).key == first.key
+
+
+def test_s3_model_with_external_data(s3: Any, make_spec: SpecFactory, workspace: Path) -> None:
+    model = mlp()
+    external_data_helper.convert_model_to_external_data(
+        model, all_tensors_to_one_file=True, location="weights/mlp.bin", size_threshold=0
+    )
+    (workspace / "weights").mkdir()
+    onnx.save(model, str(workspace / "ext.onnx"))
+    s3.upload_file(str(workspace / "ext.onnx"), BUCKET, "src/ext.onnx")
+    s3.upload_file(str(workspace / "weights" / "mlp.bin"), BUCKET, "src/weights/mlp.bin")
+    spec = make_spec(onnx=f"s3://{BUCKET}/src/ext.onnx")
+    result = build(spec, parse_target("cpu"), str(workspace / "out"), "img", latency_iterations=2)
+    assert result.manifest.onnx_sha256 == onnx_digest(workspace / "ext.onnx")
