@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from engine_build.build import build as run_build
@@ -109,12 +109,15 @@ def build(
         version = backend_version or (trt_release and backend_version_for_release(trt_release))
         with Progress(
             SpinnerColumn(),
+            BarColumn(),
             TextColumn("{task.description}"),
             TimeElapsedColumn(),
             console=err,
             transient=True,
         ) as progress:
-            task = progress.add_task(f"{model_spec.name} for {parsed.label}")
+            # steps: inputs, reference, build+gate per precision, latency, publish
+            steps = 4 + 2 * len(model_spec.precisions)
+            task = progress.add_task(f"{model_spec.name} for {parsed.label}", total=steps)
             result = run_build(
                 model_spec,
                 parsed,
@@ -124,7 +127,7 @@ def build(
                 timing_cache=timing_cache,
                 latency_iterations=latency_iterations,
                 force=force,
-                report=lambda text: progress.update(task, description=text),
+                report=lambda text: progress.update(task, description=text, advance=1),
             )
     except EngineBuildError as exc:
         raise fail(exc) from exc

@@ -83,3 +83,14 @@ def test_tensorrt_target_without_tensorrt_is_bad_input(workspace: Path) -> None:
     result = runner.invoke(app, build_args(workspace, target="gpu:H100:9.0"))
     assert result.exit_code == 2
     assert "import tensorrt" in result.output
+
+
+def test_spec_errors_exit_2(workspace: Path) -> None:
+    args = build_args(workspace)
+    spec_file(workspace, precisions=["int8"])
+    no_calibration = runner.invoke(app, args)
+    assert no_calibration.exit_code == 2 and "no calibration" in no_calibration.output
+    spec_file(workspace, precisions=["int4"])
+    unknown = runner.invoke(app, args)
+    assert unknown.exit_code == 2 and "precisions.0" in unknown.output
+    assert not (workspace / "out").exists()
