@@ -22,6 +22,7 @@ from botocore.exceptions import (
     BotoCoreError,
     ClientError,
     ConnectionError,
+    FlexibleChecksumError,
     IncompleteReadError,
     ReadTimeoutError,
     ResponseStreamingError,
@@ -30,6 +31,7 @@ from botocore.exceptions import (
 from drctl.store.errors import (
     AccessDenied,
     BucketNotFound,
+    ChecksumMismatch,
     ObjectMissing,
     PublishConflict,
     StoreError,
@@ -99,6 +101,8 @@ def translate(exc: Exception, bucket: str, key: str = "") -> StoreError:
         if code in {"PreconditionFailed", "ConditionalRequestConflict"}:
             return PublishConflict(f"{where} was changed by another writer; re-run to retry")
         return StoreError(f"S3 error {code} on {where}: {exc}")
+    if isinstance(exc, FlexibleChecksumError):
+        return ChecksumMismatch(f"{where}: bytes do not match the checksum S3 stored ({exc})")
     if isinstance(exc, S3UploadFailedError | S3TransferFailedError) and "NoSuchBucket" in str(exc):
         return BucketNotFound(f"bucket {bucket} does not exist; check the stack outputs")
     if isinstance(exc, S3UploadFailedError | S3TransferFailedError) and "AccessDenied" in str(exc):

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
-from drctl.store.errors import ObjectMissing, ReleaseNotFound, StoreError
+from drctl.store.errors import ChecksumMismatch, ObjectMissing, ReleaseNotFound, StoreError
 from drctl.store.layout import (
     Release,
     config_key,
@@ -103,6 +103,8 @@ def check_object(
         digest, _ = sha256_object(store.s3, store.bucket, key, info.version_id, progress)
     except ObjectMissing:
         return Finding(store.name, key, "missing", "deleted while being verified")
+    except ChecksumMismatch:
+        return Finding(store.name, key, "corrupt", "bytes do not match the S3 checksum")
     if digest != entry.sha256:
         return Finding(
             store.name, key, "corrupt", f"sha256 {digest[:12]}…, manifest {entry.sha256[:12]}…"

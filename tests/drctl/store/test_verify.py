@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,9 @@ from drctl.store.errors import ReleaseNotFound
 from drctl.store.layout import config_key, release_key
 from drctl.store.publish import publish
 from drctl.store.replicator import replicate_all, replicate_once
-from drctl.store.verify import verify_release
+from drctl.store.s3ops import RegionStore, b64_sha256
+from drctl.store.verify import check_object, verify_release
+from engine_build.manifest import Manifest
 
 ENGINE = "repository/resnet/1/model.onnx"
 
@@ -85,3 +88,56 @@ def test_pointer_deleted_in_one_region(regions, build: Path) -> None:
     assert ("dr", release_key("resnet"), "stale") in {
         (f.region, f.key, f.kind) for f in report.findings
     }
+
+
+def test_moto_accepts_a_wrong_checksum_but_verify_does_not(regions, build: Path) -> None:
+    """The premise of hashing ourselves: moto stores whatever SHA-256 the client claims."""
+    primary, _ = regions
+    publish(primary, build)
+    good = (build / "triton/resnet/1/model.onnx").read_bytes()
+    bad = bytes(reversed(good))
+    claimed = b64_sha256(hashlib.sha256(good).hexdigest())
+    primary.s3.put_object(
+        Bucket=primary.bucket,
+        Key=ENGINE,
+        Body=bad,
+        ChecksumSHA256=claimed,
+        ChecksumAlgorithm="SHA256",
+    )
+    head = primary.s3.head_object(Bucket=primary.bucket, Key=ENGINE, ChecksumMode="ENABLED")
+    assert head["ChecksumSHA256"] == claimed
+    report = verify_release(regions[:1], "resnet")
+    assert [(f.key, f.kind) for f in report.findings] == [(ENGINE, "corrupt")]
+
+
+class VanishingClient:
+    """Wraps an S3 client; deletes the object right after HEAD, as a concurrent delete would."""
+
+    def __init__(self, s3) -> None:  # type: ignore[no-untyped-def]
+        self.s3 = s3
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self.s3, name)
+
+    def head_object(self, **kw):  # type: ignore[no-untyped-def]
+        response = self.s3.head_object(**kw)
+        for version in self.s3.list_object_versions(Bucket=kw["Bucket"], Prefix=kw["Key"])[
+            "Versions"
+        ]:
+            self.s3.delete_object(
+                Bucket=kw["Bucket"], Key=kw["Key"], VersionId=version["VersionId"]
+            )
+        return response
+
+
+def test_object_deleted_mid_verify_is_missing(regions, build: Path) -> None:
+    primary, _ = regions
+    publish(primary, build)
+    vanishing = RegionStore(
+        primary.name, primary.region, primary.bucket, VanishingClient(primary.s3)
+    )
+    entry = Manifest.model_validate_json((build / "manifest.json").read_text()).file(
+        "triton/resnet/1/model.onnx"
+    )
+    finding = check_object(vanishing, ENGINE, entry)
+    assert finding is not None and finding.detail == "deleted while being verified"
