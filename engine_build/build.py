@@ -191,6 +191,12 @@ def _ladder(job: Job, calibration: Feed | None, validation: Feed, say: Report) -
     return walk(job.backend, base, reference, say)
 
 
+def _validation(job: Job) -> tuple[Feed, str]:
+    if job.sources.validation is None:
+        return synthetic_feed(job.spec), "synthetic"
+    return load_npz(job.sources.validation, job.spec, "validation"), "spec"
+
+
 def _triton_config(job: Job) -> str:
     config = triton.model_config(
         job.spec.name,
@@ -277,11 +283,7 @@ def build(
             say("already built")
             return BuildResult(job.key, build_dir, existing, skipped=True)
         started = time.perf_counter()
-        validation = synthetic_feed(spec)
-        origin = "synthetic"
-        if job.sources.validation is not None:
-            validation = load_npz(job.sources.validation, spec, "validation")
-            origin = "spec"
+        validation, origin = _validation(job)
         outcome = _ladder(job, calibration, validation, say)
         say(f"measuring {outcome.precision} latency")
         with backend.runner(outcome.engine) as run:

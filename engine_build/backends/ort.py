@@ -34,6 +34,7 @@ class _NpzReader(CalibrationDataReader):
         self._batches = iter(list(batches(feed, batch)))
 
     def get_next(self) -> Feed | None:
+        """The next calibration batch, or None when all were given."""
         return next(self._batches, None)
 
 
