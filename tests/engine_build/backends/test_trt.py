@@ -16,7 +16,7 @@ from engine_build.build import build
 from engine_build.errors import BackendBuildError, BackendUnavailableError
 from engine_build.spec import ModelSpec, Target, parse_target
 from engine_build.triton import parse
-from tests.engine_build import fake_tensorrt
+from tests.engine_build.backends import fake_tensorrt
 from tests.engine_build.conftest import SpecFactory
 from tests.engine_build.models import features
 

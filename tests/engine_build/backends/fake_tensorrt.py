@@ -247,7 +247,7 @@ def run_plan(_backend: object, engine: Path) -> Iterator[Any]:
 
 def as_module() -> types.ModuleType:
     """This double as a fresh module object to place in ``sys.modules['tensorrt']``."""
-    import tests.engine_build.fake_tensorrt as me
+    import tests.engine_build.backends.fake_tensorrt as me
 
     Builder.built = []
     return me
