@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
 import sysconfig
 import time
@@ -99,3 +101,45 @@ def test_a_server_that_cannot_start_is_reported_with_its_log(tmp_path: Path) -> 
     with pytest.raises(TritonStartError, match="exited early"):
         server.start()
     assert not server.running()
+
+
+CHILD = """
+import sys, time
+from pathlib import Path
+from drctl.rehearsal.triton import TritonProcess, install_signal_handlers
+install_signal_handlers()
+with TritonProcess(Path(sys.argv[1]), Path(sys.argv[2])) as server:
+    print(server.pid, flush=True)
+    time.sleep(60)
+"""
+
+
+def wait_gone(pgid: int, seconds: float = 15.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not group_alive(pgid):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_server_dies_with_its_parent(py_repo: Path, tmp_path: Path, sig: signal.Signals) -> None:
+    """SIGTERM: handlers + context manager stop it; SIGKILL: PR_SET_PDEATHSIG kills it."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(py_repo), str(tmp_path / "work")],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parents[3],
+    )
+    try:
+        assert child.stdout is not None
+        pgid = int(child.stdout.readline())
+        assert group_alive(pgid)
+        child.send_signal(sig)
+        child.wait(timeout=30.0)
+        assert wait_gone(pgid)
+    finally:
+        child.kill()
+        child.wait(timeout=10.0)
