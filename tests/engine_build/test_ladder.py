@@ -20,7 +20,7 @@ class ScriptedBackend:
     name = "scripted"
     platform = "onnxruntime_onnx"
     filename = "model.onnx"
-    precisions = ("fp32", "fp16", "int8")
+    precisions: tuple[str, ...] = ("fp32", "fp16", "int8")
 
     def __init__(self, noise: dict[str, float], broken: tuple[str, ...] = ()) -> None:
         self.noise = noise
