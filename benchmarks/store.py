@@ -152,8 +152,9 @@ def run(size_mib: int, work: Path) -> list[tuple[str, float, float]]:
     rows = []
     result, seconds = timed(lambda: publish(primary, build))
     rows += [
-        ("publish: local check + upload to staging", size_mib, result.upload_seconds),
-        ("publish: copy to final keys + hash + release", size_mib, result.verify_seconds),
+        ("publish: local hash check + upload to staging", size_mib, result.upload_seconds),
+        ("publish: server-side copy to final keys", size_mib, result.copy_seconds),
+        ("publish: hash final objects + release", size_mib, result.verify_seconds),
         ("publish: total", size_mib, seconds),
     ]
     _, seconds = timed(lambda: replicate_all([primary, dr]))

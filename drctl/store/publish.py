@@ -53,6 +53,7 @@ class PublishResult:
     files: int
     bytes_uploaded: int
     upload_seconds: float
+    copy_seconds: float
     verify_seconds: float
     total_seconds: float
 
@@ -157,12 +158,14 @@ def publish(
     if current and current.build_key == manifest.key:
         sync_config(store, current)
         previous = current.previous[-1] if current.previous else None
-        return _result(manifest, current.version, "already-released", previous, 0, start, start)
+        marks = (start, start, start)
+        return _result(manifest, current.version, "already-released", previous, 0, marks)
     sent = stage(store, build_dir, manifest, progress)
     uploaded = time.monotonic()
     who = publisher or default_publisher()
     version = claim_version(store, manifest, who)
     promote(store, manifest, version)
+    copied = time.monotonic()
     verify_final(store, manifest, version)
     put_bytes(store.s3, store.bucket, manifest_key(manifest.model, version), raw)
     target = Release(
@@ -178,7 +181,7 @@ def publish(
         keys = [staging_key(manifest.model, manifest.key, e.path) for e in manifest.files]
         delete_keys(store.s3, store.bucket, keys)
     previous = current.version if current else None
-    return _result(manifest, version, "released", previous, sent, start, uploaded)
+    return _result(manifest, version, "released", previous, sent, (start, uploaded, copied))
 
 
 def _result(
@@ -187,10 +190,14 @@ def _result(
     state: str,
     previous: int | None,
     sent: int,
-    start: float,
-    uploaded: float,
+    marks: tuple[float, float, float],
 ) -> PublishResult:
-    """Assemble a PublishResult; verify time covers claim, copy, hashing and release."""
+    """Assemble a PublishResult from the (start, uploaded, copied) time marks.
+
+    Upload time includes the local manifest check; copy time the version claim; verify time
+    the hashing of every final object, the manifest write and the release.
+    """
+    start, uploaded, copied = marks
     end = time.monotonic()
     return PublishResult(
         model=manifest.model,
@@ -201,6 +208,7 @@ def _result(
         files=len(manifest.files) + 1,
         bytes_uploaded=sent,
         upload_seconds=uploaded - start,
-        verify_seconds=end - uploaded,
+        copy_seconds=copied - uploaded,
+        verify_seconds=end - copied,
         total_seconds=end - start,
     )
