@@ -138,6 +138,7 @@ def restore_command(
         result = restore(target, peer, model, version, repoint=repoint)
 
     def show() -> None:
+        """Repairs, then the outcome."""
         for repair in result.repairs:
             render.console.print(f"{repair.problem}: {repair.key} <- {repair.source}")
         if result.rebuild_requested:
@@ -195,6 +196,7 @@ def replicate_command(
         passes = replicate_all(stores(outputs)[1], lag_seconds=lag)
 
     def show() -> None:
+        """One line per source region."""
         for name, p in passes.items():
             render.console.print(
                 f"{name}: {len(p.copied)} copied, {len(p.delayed)} pending, "

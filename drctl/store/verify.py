@@ -166,6 +166,32 @@ def _pick_version(regions: Sequence[RegionStore], model: str, version: int | Non
     return max(released)
 
 
+def _pointer_findings(store: RegionStore, model: str, version: int) -> list[Finding]:
+    """A pointer not at ``version``, or a config not pinning the released version."""
+    release, _ = read_release(store, model)
+    if release is None or release.version != version:
+        now = release.version if release else None
+        return [
+            Finding(
+                store.name,
+                release_key(model),
+                "stale",
+                f"releases version {now}, expected {version}",
+            )
+        ]
+    pinned = pinned_version(get_text(store.s3, store.bucket, config_key(model)) or "")
+    if pinned != version:
+        return [
+            Finding(
+                store.name,
+                config_key(model),
+                "stale",
+                f"config pins {pinned}, release is {version}",
+            )
+        ]
+    return []
+
+
 def _check_region(
     store: RegionStore,
     manifest: Manifest,
@@ -177,25 +203,13 @@ def _check_region(
     """All findings of one region for one version."""
     release, _ = read_release(store, manifest.model)
     report = RegionReport(store.name, store.bucket, release.version if release else None)
-    if release is None or release.version != version:
-        report.findings.append(
-            Finding(
-                store.name,
-                f"releases/{manifest.model}.json",
-                "stale",
-                f"releases version {report.released_version}, expected {version}",
-            )
-        )
-    mkey = manifest_key(manifest.model, version)
+    report.findings += _pointer_findings(store, manifest.model, version)
     found = read_manifest(store, manifest.model, version)
     if found is None or found[1] != digest:
+        kind = "missing" if found is None else "corrupt"
+        key = manifest_key(manifest.model, version)
         report.findings.append(
-            Finding(
-                store.name,
-                mkey,
-                "missing" if found is None else "corrupt",
-                "version manifest absent or different",
-            )
+            Finding(store.name, key, kind, "version manifest absent or different")
         )
     for entry in manifest.files:
         key = final_key(manifest.model, version, entry.path)
@@ -203,17 +217,6 @@ def _check_region(
             report.findings.append(finding)
         report.files_checked += 1
         report.bytes_hashed += entry.size if deep else 0
-    if release is not None and release.version == version:
-        pinned = pinned_version(get_text(store.s3, store.bucket, config_key(manifest.model)) or "")
-        if pinned != version:
-            report.findings.append(
-                Finding(
-                    store.name,
-                    config_key(manifest.model),
-                    "stale",
-                    f"config pins {pinned}, release is {version}",
-                )
-            )
     return report
 
 
