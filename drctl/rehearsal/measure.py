@@ -56,8 +56,10 @@ def write_mlp(root: Path, version: int = 1) -> Path:
         "mlp",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 64])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 16])],
-        [helper.make_tensor("w1", TensorProto.FLOAT, w1.shape, w1.flatten())]
-        + [helper.make_tensor("w2", TensorProto.FLOAT, w2.shape, w2.flatten())],
+        [
+            helper.make_tensor("w1", TensorProto.FLOAT, w1.shape, w1.flatten()),
+            helper.make_tensor("w2", TensorProto.FLOAT, w2.shape, w2.flatten()),
+        ],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 9

@@ -263,12 +263,13 @@ class TritonProcess:
         """True while the tritonserver process has not exited."""
         return self._proc is not None and self._proc.poll() is None
 
-    def log_tail(self, lines: int = 40) -> str:
-        """The last lines of the server log, for error messages."""
+    def log_tail(self, lines: int = 15) -> str:
+        """Error lines (``E...``: a model that failed to load) then the last lines of the log."""
         if not self.log_path.exists():
             return ""
         text = self.log_path.read_text(errors="replace").splitlines()
-        return "\n".join(text[-lines:])
+        errors = [line[:600] for line in text if line[:1] == "E" and line[1:5].isdigit()]
+        return "\n".join([*errors[-10:], "...", *text[-lines:]])
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM the process group, SIGKILL it after ``timeout``; idempotent."""

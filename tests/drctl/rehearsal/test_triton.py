@@ -96,11 +96,16 @@ def test_poll_mode_picks_up_a_new_version(py_repo: Path, tmp_path: Path) -> None
 
 
 @pytest.mark.slow
-def test_a_server_that_cannot_start_is_reported_with_its_log(tmp_path: Path) -> None:
+def test_a_server_that_cannot_start_is_reported_with_its_log(py_repo: Path, tmp_path: Path) -> None:
     server = TritonProcess(tmp_path / "no-such-repo", tmp_path / "work", ready_timeout=30.0)
     with pytest.raises(TritonStartError, match="exited early"):
         server.start()
     assert not server.running()
+    (py_repo / "tiny" / "1" / "model.onnx").write_bytes(b"corrupted engine")
+    corrupt = TritonProcess(py_repo, tmp_path / "work2", ready_timeout=30.0)
+    with pytest.raises(TritonStartError, match="failed to load 'tiny' version 1"):
+        corrupt.start()
+    assert not corrupt.running()
 
 
 CHILD = """
