@@ -58,6 +58,37 @@ def write_build(
     return build
 
 
+def write_manifest(build: Path, model: str, seed: str) -> Path:
+    """Write a valid manifest listing every file already under ``build``."""
+    entries = [
+        FileEntry(
+            path=p.relative_to(build).as_posix(),
+            sha256=hashlib.sha256(p.read_bytes()).hexdigest(),
+            size=p.stat().st_size,
+        )
+        for p in sorted(build.rglob("*"))
+        if p.is_file() and p.name != MANIFEST_NAME
+    ]
+    manifest = Manifest(
+        key=hashlib.sha256(f"{model}-{seed}".encode()).hexdigest(),
+        model=model,
+        spec={"name": model},
+        target={"gpu": "cpu"},
+        backend="onnxruntime",
+        backend_version="1.20",
+        builder_image="local",
+        builder_version="0",
+        precision="fp32",
+        ladder=[],
+        files=entries,
+        onnx_sha256="0" * 64,
+        build_seconds=0.1,
+        created_at="2026-11-24T00:00:00+00:00",
+    )
+    (build / MANIFEST_NAME).write_text(manifest.model_dump_json(indent=1))
+    return build
+
+
 def make_bucket(s3: Any, bucket: str, region: str) -> None:
     """A versioned bucket, as the infra stacks create it."""
     args: dict[str, Any] = {"Bucket": bucket}
