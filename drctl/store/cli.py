@@ -117,7 +117,9 @@ def verify_command(
 ) -> None:
     """Check a release in both regions: presence, size, checksum, staleness, replication lag."""
     with handled(as_json):
-        report = verify_release(stores(outputs)[1], model, version, deep=hash_bytes)
+        all_stores = stores(outputs)[1]
+        with render.transfer_bar(f"hash {model}", None, hash_bytes and not as_json) as bar:
+            report = verify_release(all_stores, model, version, deep=hash_bytes, progress=bar)
     finish(report, report.ok, as_json, lambda: render.console.print(render.verify_table(report)))
 
 

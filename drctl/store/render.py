@@ -48,7 +48,7 @@ def print_json(value: Any) -> None:
 
 
 @contextmanager
-def transfer_bar(label: str, total: int, enabled: bool) -> Iterator[Any]:
+def transfer_bar(label: str, total: int | None, enabled: bool) -> Iterator[Any]:
     """A Rich byte progress bar; yields the callback to feed with byte counts."""
     if not enabled:
         yield None
