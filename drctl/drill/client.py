@@ -25,7 +25,7 @@ from types import TracebackType
 import numpy as np
 import tritonclient.http as httpclient
 
-from drctl.drill.errors import AllRegionsFailed, ClientConfigError
+from drctl.drill.errors import AllRegionsFailed, ClientConfigError, ResolveError
 from drctl.drill.resolve import CachingResolver
 from drctl.drill.triton_call import Answer, call, ensure_loopback, make_client
 
@@ -70,11 +70,15 @@ class FailoverClient:
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="failover")
 
     def preferred(self) -> str:
-        """The region DNS points at now (first region without a resolver or on no match)."""
+        """The region DNS points at now (the first region without a resolver, on no match or
+        when the name does not resolve: DNS trouble must not stop requests)."""
         first = next(iter(self.regions))
         if self.resolver is None or self.name is None:
             return first
-        endpoints = self.resolver.resolve(self.name).endpoints
+        try:
+            endpoints = self.resolver.resolve(self.name).endpoints
+        except ResolveError:
+            return first
         by_endpoint = {e: r for r, e in self.regions.items()}
         return next((by_endpoint[e] for e in endpoints if e in by_endpoint), first)
 

@@ -126,7 +126,7 @@ class Route53StandIn:
         self._checks = {spec.id: self._new_state(spec) for spec in checks}
         self._records = _group(records, self._checks)
         self._answers: dict[str, DnsAnswer] = {}
-        self._record_answers()
+        self._publish()
 
     def _new_state(self, spec: HealthCheckSpec) -> _State:
         interval = spec.request_interval_s * self.time_scale

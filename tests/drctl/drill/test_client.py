@@ -6,8 +6,13 @@ import numpy as np
 import pytest
 
 from drctl.drill.client import FailoverClient
-from drctl.drill.errors import AllRegionsFailed, ClientConfigError, RemoteTargetRefused
-from drctl.drill.resolve import CachingResolver, StandInResolver
+from drctl.drill.errors import (
+    AllRegionsFailed,
+    ClientConfigError,
+    RemoteTargetRefused,
+    ResolveError,
+)
+from drctl.drill.resolve import CachingResolver, Resolution, StandInResolver
 from drctl.rehearsal.clock import ManualClock
 from drctl.rehearsal.route53_config import FailoverRecord, HealthCheckSpec
 from drctl.rehearsal.route53_standin import Route53StandIn
@@ -94,3 +99,18 @@ def test_bad_configuration_is_refused() -> None:
         FailoverClient({PRIMARY: "127.0.0.1:1", DR: "127.0.0.1:2"}, name=NAME)
     with pytest.raises(RemoteTargetRefused):
         FailoverClient({PRIMARY: "10.0.0.1:8000", DR: "127.0.0.1:2"})
+
+
+class Unresolvable:
+    """A resolver for a name that does not resolve."""
+
+    def lookup(self, name: str) -> Resolution:
+        raise ResolveError(f"{name} does not resolve")
+
+
+def test_dns_trouble_falls_back_to_the_first_region() -> None:
+    resolver = CachingResolver(Unresolvable())
+    regions = {PRIMARY: "127.0.0.1:1", DR: "127.0.0.1:2"}
+    with FailoverClient(regions, name=NAME, resolver=resolver) as client:
+        assert client.preferred() == PRIMARY
+        assert client.peer(PRIMARY) == DR

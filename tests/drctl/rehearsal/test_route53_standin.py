@@ -100,6 +100,15 @@ def test_exactly_18_percent_is_unhealthy() -> None:
     assert not r53.status("hc-p")
 
 
+def test_a_check_inverted_from_the_start_is_on_the_timeline() -> None:
+    specs = checks(inverted=True)
+    r53 = Route53StandIn(specs, records(), clock=ManualClock(), prober=Script())
+    assert [(e.kind, e.subject, e.value) for e in r53.timeline] == [
+        ("health", "hc-p", "unhealthy"),
+        ("dns", NAME, "nlb-d"),
+    ]
+
+
 def test_inverted_forces_failover_and_disabled_counts_healthy() -> None:
     script = Script()
     r53 = standin(script)
