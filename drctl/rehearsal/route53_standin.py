@@ -37,6 +37,14 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 Prober = Callable[[str, float, float], bool]
 
 
+def verdict(healthy_checkers: int, checkers: int, inverted: bool, disabled: bool) -> bool:
+    """Route 53's rule: Disabled is healthy; else more than 18 % healthy, flipped by Inverted."""
+    if disabled:
+        return True
+    share = healthy_checkers / checkers if checkers else 0.0
+    return (share > HEALTHY_FRACTION) != inverted
+
+
 def http_probe(url: str, connect_timeout: float, response_timeout: float) -> bool:
     """One Route 53-style HTTP check of a loopback URL: connect, GET, pass on 2xx/3xx."""
     parts = urllib.parse.urlsplit(url)
@@ -139,10 +147,20 @@ class Route53StandIn:
         """Route 53's current view of a check (after Inverted and Disabled)."""
         with self._lock:
             state = self._checks[check_id]
-            if state.spec.disabled:
-                return True
-            share = sum(c.healthy for c in state.checkers) / len(state.checkers)
-            return (share > HEALTHY_FRACTION) != state.spec.inverted
+            healthy = sum(c.healthy for c in state.checkers)
+            return verdict(healthy, len(state.checkers), state.spec.inverted, state.spec.disabled)
+
+    def votes(self, check_id: str) -> tuple[int, int]:
+        """(checkers that say healthy, checkers) for a check, before Inverted and Disabled."""
+        with self._lock:
+            checkers = self._checks[check_id].checkers
+            return sum(c.healthy for c in checkers), len(checkers)
+
+    def flags(self, check_id: str) -> tuple[bool, bool]:
+        """(inverted, disabled) of a check as the stand-in applies them now."""
+        with self._lock:
+            spec = self._checks[check_id].spec
+            return spec.inverted, spec.disabled
 
     def set_flags(self, check_id: str, *, inverted: bool, disabled: bool) -> None:
         """Change Inverted/Disabled as ``update_health_check`` does; effective at once."""
