@@ -131,9 +131,11 @@ class FailoverClient:
 
     def _send(self, region: str, model: str, inputs: Mapping[str, np.ndarray]) -> Answer:
         endpoint = self.regions[region]
-        clients: dict[str, httpclient.InferenceServerClient] = self._local.__dict__.setdefault(
-            "clients", {}
+        clients: dict[str, httpclient.InferenceServerClient] | None = getattr(
+            self._local, "clients", None
         )
+        if clients is None:
+            clients = self._local.clients = {}
         if endpoint not in clients:
             clients[endpoint] = make_client(endpoint, self.timeout_s)
             with self._lock:
