@@ -1,7 +1,8 @@
 """``drctl store ...`` and ``drctl status``: thin commands over the store's functions.
 
 Exit codes: 0 ok, 1 the operation found a problem (corruption, lag, conflict, rebuild needed),
-2 bad input or configuration. Every command takes ``--json`` and ``--outputs``.
+2 bad input or configuration. Every command takes ``--json`` and ``--outputs``. A region's
+tree is ``<region>/`` in both buckets (see ``regions.py``); ``--root`` overrides the prefix.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ import typer
 from drctl.store import render
 from drctl.store.buildtree import read_manifest
 from drctl.store.errors import StoreError
-from drctl.store.outputs import OutputsError, StackOutputs, by_role, load_outputs
+from drctl.store.outputs import load_outputs
 from drctl.store.publish import publish
+from drctl.store.regions import RegionTrees, bucket_stores, pick, region_trees
 from drctl.store.replicator import replicate_all
 from drctl.store.restore import restore
 from drctl.store.rollback import list_versions, rollback
-from drctl.store.s3ops import RegionStore, s3_client
-from drctl.store.status import status
+from drctl.store.s3ops import RegionStore
+from drctl.store.status import RegionView, status
+from drctl.store.triton import load_model
 from drctl.store.verify import verify_release
 
 store_app = typer.Typer(
@@ -39,6 +42,12 @@ OutputsOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 RegionOpt = Annotated[str, typer.Option("--region", help="Stack role (primary or dr).")]
+RegionsOpt = Annotated[
+    list[str] | None, typer.Option("--region", help="Stack role; repeat; default: all.")
+]
+RootOpt = Annotated[
+    str | None, typer.Option("--root", help="Tree prefix in the buckets (default: the region).")
+]
 
 
 @contextmanager
@@ -54,20 +63,14 @@ def handled(as_json: bool) -> Iterator[None]:
         raise typer.Exit(exc.exit_code) from exc
 
 
-def stores(outputs: list[Path] | None) -> tuple[list[StackOutputs], list[RegionStore]]:
-    """The stacks' outputs and one store per stack, primary first."""
-    stacks = sorted(load_outputs(outputs or []), key=lambda s: s.role != "primary")
-    return stacks, [
-        RegionStore(s.role, s.region, s.bucket_name, s3_client(s.region)) for s in stacks
-    ]
+def trees(outputs: list[Path] | None, root: str | None = None) -> list[RegionTrees]:
+    """Every loaded region's trees, primary first."""
+    return region_trees(load_outputs(outputs or []), root)
 
 
-def _store(all_stores: list[RegionStore], role: str) -> RegionStore:
-    """The store of ``role``."""
-    for store in all_stores:
-        if store.name == role:
-            return store
-    raise OutputsError(f"no stack outputs with role {role!r}; pass its --outputs file")
+def selected(all_trees: list[RegionTrees], roles: list[str] | None) -> list[RegionTrees]:
+    """The regions named by ``--region`` (all when none)."""
+    return [pick(all_trees, r) for r in roles] if roles else all_trees
 
 
 def finish(value: object, ok: bool, as_json: bool, show: Callable[[], None]) -> None:
@@ -85,13 +88,13 @@ def publish_command(
     build_dir: Annotated[Path, typer.Argument(help="engine_build output directory.")],
     region: RegionOpt = "primary",
     keep_staging: Annotated[bool, typer.Option(help="Keep staged uploads afterwards.")] = False,
+    root: RootOpt = None,
     outputs: OutputsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Upload a build as a new version and release it once every file verifies."""
+    """Upload a build as a new version of the region's tree; release it once it verifies."""
     with handled(as_json):
-        _, all_stores = stores(outputs)
-        store = _store(all_stores, region)
+        store = pick(trees(outputs, root), region).own
         manifest, _ = read_manifest(build_dir)
         total = sum(f.size for f in manifest.files)
         with render.transfer_bar(f"publish {manifest.model}", total, not as_json) as bar:
@@ -110,33 +113,51 @@ def publish_command(
 @store_app.command("verify")
 def verify_command(
     model: str,
+    region: RegionsOpt = None,
     version: Annotated[int | None, typer.Option(help="Version (default: released).")] = None,
     hash_bytes: Annotated[bool, typer.Option("--hash/--no-hash", help="Hash every byte.")] = True,
+    root: RootOpt = None,
     outputs: OutputsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Check a release in both regions: presence, size, checksum, staleness, replication lag."""
+    """Check each region's release and its replica: presence, size, checksum, staleness, lag."""
     with handled(as_json):
-        all_stores = stores(outputs)[1]
-        with render.transfer_bar(f"hash {model}", None, hash_bytes and not as_json) as bar:
-            report = verify_release(all_stores, model, version, deep=hash_bytes, progress=bar)
-    finish(report, report.ok, as_json, lambda: render.console.print(render.verify_table(report)))
+        reports = {}
+        for tree in selected(trees(outputs, root), region):
+            with render.transfer_bar(
+                f"hash {tree.own.name}", None, hash_bytes and not as_json
+            ) as bar:
+                reports[tree.own.name] = verify_release(
+                    [tree.own, tree.replica], model, version, deep=hash_bytes, progress=bar
+                )
+    ok = all(r.ok for r in reports.values())
+
+    def show() -> None:
+        """One table per region's tree."""
+        for name, report in reports.items():
+            render.console.print(render.verify_table(report, f"{name} tree"))
+
+    finish(reports, ok, as_json, show)
 
 
 @store_app.command("restore")
 def restore_command(
     model: str,
     region: RegionOpt,
+    tree: Annotated[
+        str | None, typer.Option(help="Whose tree to repair (default: --region's).")
+    ] = None,
     version: Annotated[int | None, typer.Option(help="Version (default: released).")] = None,
     repoint: Annotated[bool, typer.Option(help="Move the pointer after repair.")] = True,
+    root: RootOpt = None,
     outputs: OutputsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Repair a region from its peer, an earlier object version, or request a rebuild."""
+    """Repair a tree in a region's bucket from the other bucket, an older version, or a rebuild."""
     with handled(as_json):
-        all_stores = stores(outputs)[1]
-        target = _store(all_stores, region)
-        peer = next((s for s in all_stores if s is not target), None)
+        all_trees = trees(outputs, root)
+        owner = pick(all_trees, tree or region)
+        target, peer = _target_and_peer(owner, pick(all_trees, region))
         result = restore(target, peer, model, version, repoint=repoint)
 
     def show() -> None:
@@ -149,18 +170,29 @@ def restore_command(
                 f"under rebuild-requests/{model}/; run engine_build, then publish"
             )
         else:
-            render.console.print(f"{model} version {result.version} verified in {region}")
+            render.console.print(f"{model} version {result.version} verified in {target.name}")
 
     finish(result, result.ok, as_json, show)
 
 
+def _target_and_peer(owner: RegionTrees, where: RegionTrees) -> tuple[RegionStore, RegionStore]:
+    """The copy of ``owner``'s tree in ``where``'s bucket, and the other copy."""
+    if owner.own.bucket == where.own.bucket:
+        return owner.own, owner.replica
+    return owner.replica, owner.own
+
+
 @store_app.command("versions")
 def versions_command(
-    model: str, region: RegionOpt = "primary", outputs: OutputsOpt = None, as_json: JsonOpt = False
+    model: str,
+    region: RegionOpt = "primary",
+    root: RootOpt = None,
+    outputs: OutputsOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """List a model's versions with their manifests."""
+    """List a model's versions in a region's tree with their manifests."""
     with handled(as_json):
-        versions = list_versions(_store(stores(outputs)[1], region), model)
+        versions = list_versions(pick(trees(outputs, root), region).own, model)
     finish(
         versions,
         True,
@@ -172,19 +204,29 @@ def versions_command(
 @store_app.command("rollback")
 def rollback_command(
     model: str,
+    region: RegionsOpt = None,
     to: Annotated[int | None, typer.Option(help="Version (default: previous).")] = None,
     endpoint: Annotated[list[str] | None, typer.Option(help="Triton URL to load on.")] = None,
     load: Annotated[bool, typer.Option(help="Also load on each inferenceEndpoint.")] = False,
+    root: RootOpt = None,
     outputs: OutputsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Move a model's release pointer back in both regions; optionally have Triton load it."""
+    """Move a model's release pointer back in each region; optionally have Triton load it."""
     with handled(as_json):
-        stacks, all_stores = stores(outputs)
-        urls = list(endpoint or [])
-        urls += [s.inference_endpoint for s in stacks if load and s.inference_endpoint]
-        result = rollback(all_stores, model, to, endpoints=urls)
-    finish(result, True, as_json, lambda: render.console.print(render.rollback_table(result)))
+        results = {}
+        for tree in selected(trees(outputs, root), region):
+            urls = [tree.stack.inference_endpoint] if load and tree.stack.inference_endpoint else []
+            results[tree.own.name] = rollback([tree.own], model, to, endpoints=urls)
+        for url in endpoint or []:
+            load_model(url, model)
+
+    def show() -> None:
+        """One table per region."""
+        for result in results.values():
+            render.console.print(render.rollback_table(result))
+
+    finish(results, True, as_json, show)
 
 
 @store_app.command("replicate-standin")
@@ -195,7 +237,7 @@ def replicate_command(
 ) -> None:
     """EMULATORS ONLY: one pass of the replication stand-in (refuses real AWS endpoints)."""
     with handled(as_json):
-        passes = replicate_all(stores(outputs)[1], lag_seconds=lag)
+        passes = replicate_all(bucket_stores(load_outputs(outputs or [])), lag_seconds=lag)
 
     def show() -> None:
         """One line per source region."""
@@ -210,12 +252,14 @@ def replicate_command(
 
 def status_command(
     model: Annotated[list[str] | None, typer.Option(help="Model (default: all).")] = None,
+    root: RootOpt = None,
     outputs: OutputsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """One table for both regions: health, readiness, release parity, replication lag."""
     with handled(as_json):
-        stacks, all_stores = stores(outputs)
-        pairs = [(st, by_role(stacks, st.name).inference_endpoint) for st in all_stores]
-        report = status(pairs, model or [])
+        views = [
+            RegionView(t.own, t.replica, t.stack.inference_endpoint) for t in trees(outputs, root)
+        ]
+        report = status(views, model or [])
     finish(report, report.ok, as_json, lambda: render.console.print(render.status_table(report)))

@@ -69,7 +69,7 @@ def stage(
     """Phase 1: upload files not yet staged with the right digest; returns bytes uploaded."""
     sent = 0
     for entry in manifest.files:
-        key = staging_key(manifest.model, manifest.key, entry.path)
+        key = store.key(staging_key(manifest.model, manifest.key, entry.path))
         info = head(store.s3, store.bucket, key)
         if info and info.size == entry.size and info.metadata.get("sha256") == entry.sha256:
             if progress:
@@ -84,7 +84,7 @@ def stage(
 
 def claim_version(store: RegionStore, manifest: Manifest, publisher: str) -> int:
     """The version number of this build: its existing claim, else a new conditional claim."""
-    prefix = f"claims/{manifest.model}/"
+    prefix = store.key(f"claims/{manifest.model}/")
     numbers = []
     for key in list_keys(store.s3, store.bucket, prefix):
         stem = key[len(prefix) :].removesuffix(".json")
@@ -104,7 +104,7 @@ def claim_version(store: RegionStore, manifest: Manifest, publisher: str) -> int
             publisher=publisher,
         )
         try:
-            key = claim_key(manifest.model, candidate)
+            key = store.key(claim_key(manifest.model, candidate))
             put_json(store.s3, store.bucket, key, claim.model_dump(), if_none_match=True)
             return candidate
         except PublishConflict:
@@ -118,22 +118,23 @@ def claim_version(store: RegionStore, manifest: Manifest, publisher: str) -> int
 def promote(store: RegionStore, manifest: Manifest, version: int) -> None:
     """Copy staged files to their final keys (skipping copies already in place)."""
     for entry in manifest.files:
-        dst = final_key(manifest.model, version, entry.path)
+        dst = store.key(final_key(manifest.model, version, entry.path))
         info = head(store.s3, store.bucket, dst)
         if info and info.size == entry.size and info.metadata.get("sha256") == entry.sha256:
             continue
-        src = (store.bucket, staging_key(manifest.model, manifest.key, entry.path), None)
+        staged = store.key(staging_key(manifest.model, manifest.key, entry.path))
+        src = (store.bucket, staged, None)
         copy_object(store.s3, src, store.bucket, dst, {"sha256": entry.sha256})
 
 
 def verify_final(store: RegionStore, manifest: Manifest, version: int) -> None:
     """Hash every final object; a bad one is removed from both places so a re-run redoes it."""
     for entry in manifest.files:
-        key = final_key(manifest.model, version, entry.path)
+        key = store.key(final_key(manifest.model, version, entry.path))
         finding = check_object(store, key, entry)
         if finding is None:
             continue
-        staged = staging_key(manifest.model, manifest.key, entry.path)
+        staged = store.key(staging_key(manifest.model, manifest.key, entry.path))
         delete_keys(store.s3, store.bucket, [key, staged])
         cls = ChecksumMismatch if finding.kind == "corrupt" else StoreError
         raise cls(
@@ -167,7 +168,7 @@ def publish(
     promote(store, manifest, version)
     copied = time.monotonic()
     verify_final(store, manifest, version)
-    put_bytes(store.s3, store.bucket, manifest_key(manifest.model, version), raw)
+    put_bytes(store.s3, store.bucket, store.key(manifest_key(manifest.model, version)), raw)
     target = Release(
         model=manifest.model,
         version=version,
@@ -178,7 +179,9 @@ def publish(
     )
     advance_release(store, target, current, etag)
     if not keep_staging:
-        keys = [staging_key(manifest.model, manifest.key, e.path) for e in manifest.files]
+        keys = [
+            store.key(staging_key(manifest.model, manifest.key, e.path)) for e in manifest.files
+        ]
         delete_keys(store.s3, store.bucket, keys)
     previous = current.version if current else None
     return _result(manifest, version, "released", previous, sent, (start, uploaded, copied))

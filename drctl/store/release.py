@@ -46,7 +46,7 @@ def advance_release(
     if history is None:
         history = [*current.previous, current.version] if current else []
     release = target.model_copy(update={"previous": history[-20:], "updated_at": now_iso()})
-    key = release_key(target.model)
+    key = store.key(release_key(target.model))
     if etag:
         put_json(store.s3, store.bucket, key, release.model_dump(), if_match=etag)
     else:
@@ -57,10 +57,12 @@ def advance_release(
 
 def sync_config(store: RegionStore, release: Release) -> bool:
     """Make ``repository/<model>/config.pbtxt`` pin ``release.version``; True if rewritten."""
-    key = config_key(release.model)
+    key = store.key(config_key(release.model))
     if pinned_version(get_text(store.s3, store.bucket, key) or "") == release.version:
         return False
-    build_config = final_key(release.model, release.version, build_config_path(release.model))
+    build_config = store.key(
+        final_key(release.model, release.version, build_config_path(release.model))
+    )
     text = get_text(store.s3, store.bucket, build_config)
     if text is None:
         raise ObjectMissing(

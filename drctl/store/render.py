@@ -65,11 +65,11 @@ def transfer_bar(label: str, total: int | None, enabled: bool) -> Iterator[Any]:
         yield lambda n: progress.advance(task, n)
 
 
-def verify_table(report: VerifyReport) -> Table:
+def verify_table(report: VerifyReport, label: str = "") -> Table:
     """Findings of a verify run, one row each."""
     table = Table(
-        title=f"{report.model} version {report.version}: "
-        f"{'OK' if report.ok else f'{len(report.findings)} problem(s)'}"
+        title=f"{label} {report.model} version {report.version}: ".lstrip()
+        + ("OK" if report.ok else f"{len(report.findings)} problem(s)")
     )
     for col in ("region", "kind", "key", "detail"):
         table.add_column(col)

@@ -130,7 +130,7 @@ def request_rebuild(store: RegionStore, manifest: Manifest, version: int, paths:
         put_json(
             store.s3,
             store.bucket,
-            rebuild_request_key(manifest.model, manifest.key),
+            store.key(rebuild_request_key(manifest.model, manifest.key)),
             body,
             if_none_match=True,
         )
@@ -145,7 +145,7 @@ def _repair_manifest(
     found = read_manifest(target, manifest.model, version)
     if found is not None and found[1] == digest:
         return None
-    key = manifest_key(manifest.model, version)
+    key = target.key(manifest_key(manifest.model, version))
     put_bytes(target.s3, target.bucket, key, raw)
     return Repair(key, "missing" if found is None else "corrupt", "manifest held by a peer")
 
@@ -195,7 +195,7 @@ def restore(
         result.repairs.append(fixed)
     lost = []
     for entry in manifest.files:
-        key = final_key(model, version, entry.path)
+        key = target.key(final_key(model, version, entry.path))
         finding = check_object(target, key, entry)
         if finding is None:
             continue

@@ -49,15 +49,16 @@ class RollbackResult:
 
 def list_models(store: RegionStore) -> list[str]:
     """Models with a release pointer in the bucket."""
-    keys = list_keys(store.s3, store.bucket, "releases/")
-    return sorted(k.removeprefix("releases/").removesuffix(".json") for k in keys)
+    prefix = store.key("releases/")
+    keys = list_keys(store.s3, store.bucket, prefix)
+    return sorted(k.removeprefix(prefix).removesuffix(".json") for k in keys)
 
 
 def list_versions(store: RegionStore, model: str) -> list[VersionInfo]:
     """Every claimed version of ``model`` with its manifest summary, oldest first."""
     release, _ = read_release(store, model)
     out = []
-    for key in list_keys(store.s3, store.bucket, f"claims/{model}/"):
+    for key in list_keys(store.s3, store.bucket, store.key(f"claims/{model}/")):
         claim = (get_json(store.s3, store.bucket, key) or ({}, ""))[0]
         stem = key.rsplit("/", 1)[-1].removesuffix(".json")
         if not stem.isdigit():
@@ -100,7 +101,8 @@ def _check_everywhere(regions: Sequence[RegionStore], model: str, version: int) 
         found = read_manifest(store, model, version)
         problems = [] if found and found[1] == digest else ["manifest"]
         for entry in manifest.files:
-            if check_object(store, final_key(model, version, entry.path), entry) is not None:
+            key = store.key(final_key(model, version, entry.path))
+            if check_object(store, key, entry) is not None:
                 problems.append(entry.path)
         if problems:
             raise VersionIncomplete(

@@ -50,12 +50,23 @@ _DENIED_CODES = {"AccessDenied", "403", "Forbidden", "AllAccessDisabled", "Inval
 
 @dataclass(frozen=True)
 class RegionStore:
-    """One region's model bucket and the client that reaches it."""
+    """One model tree: a bucket, the client that reaches it, and the key prefix of the tree.
+
+    ``root`` is the tree's prefix inside the bucket ("" for the bucket's top). The stacks give
+    each region its own tree ``<region>/`` (its Triton reads ``s3://<bucket>/<region>/repository``)
+    and replicate whole buckets, so a region's tree exists in its own bucket (the source) and
+    in the peer's bucket (the replica): same ``root``, two buckets.
+    """
 
     name: str
     region: str
     bucket: str
     s3: Any
+    root: str = ""
+
+    def key(self, relative: str) -> str:
+        """The bucket key of a layout key (see ``layout.py``) inside this tree."""
+        return f"{self.root.strip('/')}/{relative}" if self.root.strip("/") else relative
 
 
 @dataclass(frozen=True)

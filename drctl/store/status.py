@@ -1,12 +1,16 @@
 """``drctl status``: one table for both regions: endpoint health, model readiness, release
 parity and replication lag.
 
-Release parity and lag come from the buckets (a shallow ``verify_release``: presence, size and
-replication state, no hashing), health and readiness from each region's Triton endpoint.
+Each region serves its own tree (its own GPU's builds). A row shows that region's released
+version; parity means every region releases a build of the same ONNX (``onnx_sha256``) and
+spec, not the same bytes (engines differ per GPU). Lag and problems come from a shallow
+``verify_release`` of the region's tree against its replica in the peer bucket (presence,
+size, replication state; no hashing, so it is cheap enough to run often).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -14,7 +18,16 @@ from drctl.store.errors import StoreError
 from drctl.store.rollback import list_models
 from drctl.store.s3ops import RegionStore
 from drctl.store.triton import model_ready, server_ready
-from drctl.store.verify import read_release, verify_release
+from drctl.store.verify import read_manifest, read_release, verify_release
+
+
+@dataclass(frozen=True)
+class RegionView:
+    """A region as status sees it: its tree, that tree's replica, its Triton endpoint."""
+
+    own: RegionStore
+    replica: RegionStore | None
+    endpoint: str | None
 
 
 @dataclass(frozen=True)
@@ -48,25 +61,30 @@ class StatusReport:
 
 
 def status(
-    regions: Sequence[tuple[RegionStore, str | None]],
+    views: Sequence[RegionView],
     models: Sequence[str] = (),
     *,
     health_probe: Callable[[str], str] = server_ready,
     ready_probe: Callable[[str, str], bool | None] = model_ready,
 ) -> StatusReport:
-    """Status of ``models`` (default: every released model) in every (store, endpoint) pair."""
+    """Status of ``models`` (default: every released model) in every region."""
     report = StatusReport()
-    stores = [store for store, _ in regions]
-    for store, endpoint in regions:
-        report.health[store.name] = health_probe(endpoint) if endpoint else "no endpoint"
-    names = list(models) or sorted({m for s in stores for m in _models(s, report)})
+    for view in views:
+        report.health[view.own.name] = (
+            health_probe(view.endpoint) if view.endpoint else ("no endpoint")
+        )
+    names = list(models) or sorted({m for v in views for m in _models(v.own, report)})
     for model in names:
-        report.rows.extend(_model_rows(regions, model, report, ready_probe))
+        lineage = {v.own.name: _lineage(v.own, model, report) for v in views}
+        parity = None not in lineage.values() and len(set(lineage.values())) == 1
+        for view in views:
+            if row := _row(view, model, parity, report, ready_probe):
+                report.rows.append(row)
     return report
 
 
 def _models(store: RegionStore, report: StatusReport) -> list[str]:
-    """Released models of one bucket; an unreachable bucket becomes an error line."""
+    """Released models of one tree; an unreachable bucket becomes an error line."""
     try:
         return list_models(store)
     except StoreError as exc:
@@ -74,37 +92,42 @@ def _models(store: RegionStore, report: StatusReport) -> list[str]:
         return []
 
 
-def _model_rows(
-    regions: Sequence[tuple[RegionStore, str | None]],
+def _lineage(store: RegionStore, model: str, report: StatusReport) -> str | None:
+    """What the released build was made from (ONNX digest + spec), or None."""
+    try:
+        release, _ = read_release(store, model)
+        found = read_manifest(store, model, release.version) if release else None
+    except StoreError as exc:
+        report.errors.append(f"{store.name}: {exc}")
+        return None
+    if found is None:
+        return None
+    return json.dumps([found[0].onnx_sha256, found[0].spec], sort_keys=True)
+
+
+def _row(
+    view: RegionView,
     model: str,
+    parity: bool,
     report: StatusReport,
     ready_probe: Callable[[str, str], bool | None],
-) -> list[StatusRow]:
-    """One row per region for ``model``."""
-    stores = [store for store, _ in regions]
+) -> StatusRow | None:
+    """The row of one region, or None (with an error line) when its tree cannot be read."""
+    stores = [view.own] + ([view.replica] if view.replica else [])
     try:
-        versions = {
-            s.name: (r.version if (r := read_release(s, model)[0]) else None) for s in stores
-        }
-        check = verify_release(stores, model, deep=False)
+        release, _ = read_release(view.own, model)
+        check = verify_release(stores, model, deep=False) if release else None
     except StoreError as exc:
-        report.errors.append(f"{model}: {exc}")
-        return []
-    parity = len(set(versions.values())) == 1
-    rows = []
-    for store, endpoint in regions:
-        ready = ready_probe(endpoint, model) if endpoint else None
-        problems = sum(1 for f in check.findings if f.region == store.name)
-        rows.append(
-            StatusRow(
-                store.name,
-                model,
-                endpoint or "",
-                versions[store.name],
-                ready,
-                parity,
-                check.max_lag_seconds,
-                problems,
-            )
-        )
-    return rows
+        report.errors.append(f"{view.own.name} {model}: {exc}")
+        return None
+    ready = ready_probe(view.endpoint, model) if view.endpoint else None
+    return StatusRow(
+        region=view.own.name,
+        model=model,
+        endpoint=view.endpoint or "",
+        released=release.version if release else None,
+        ready=ready,
+        parity=parity,
+        lag_seconds=check.max_lag_seconds if check else 0.0,
+        problems=len(check.findings) if check else 1,
+    )

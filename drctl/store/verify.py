@@ -114,7 +114,7 @@ def check_object(
 
 def read_release(store: RegionStore, model: str) -> tuple[Release | None, str | None]:
     """The region's release pointer and its ETag (None, None when nothing is released)."""
-    found = get_json(store.s3, store.bucket, release_key(model))
+    found = get_json(store.s3, store.bucket, store.key(release_key(model)))
     if found is None:
         return None, None
     try:
@@ -130,7 +130,7 @@ def read_manifest(
     store: RegionStore, model: str, version: int
 ) -> tuple[Manifest, str, bytes] | None:
     """The published manifest of a version, the hex SHA-256 of its bytes and the bytes."""
-    key = manifest_key(model, version)
+    key = store.key(manifest_key(model, version))
     try:
         with s3_errors(store.bucket, key):
             raw = store.s3.get_object(Bucket=store.bucket, Key=key)["Body"].read()
@@ -174,17 +174,17 @@ def _pointer_findings(store: RegionStore, model: str, version: int) -> list[Find
         return [
             Finding(
                 store.name,
-                release_key(model),
+                store.key(release_key(model)),
                 "stale",
                 f"releases version {now}, expected {version}",
             )
         ]
-    pinned = pinned_version(get_text(store.s3, store.bucket, config_key(model)) or "")
+    pinned = pinned_version(get_text(store.s3, store.bucket, store.key(config_key(model))) or "")
     if pinned != version:
         return [
             Finding(
                 store.name,
-                config_key(model),
+                store.key(config_key(model)),
                 "stale",
                 f"config pins {pinned}, release is {version}",
             )
@@ -207,12 +207,12 @@ def _check_region(
     found = read_manifest(store, manifest.model, version)
     if found is None or found[1] != digest:
         kind = "missing" if found is None else "corrupt"
-        key = manifest_key(manifest.model, version)
+        key = store.key(manifest_key(manifest.model, version))
         report.findings.append(
             Finding(store.name, key, kind, "version manifest absent or different")
         )
     for entry in manifest.files:
-        key = final_key(manifest.model, version, entry.path)
+        key = store.key(final_key(manifest.model, version, entry.path))
         if finding := check_object(store, key, entry, deep, progress):
             report.findings.append(finding)
         report.files_checked += 1
@@ -227,8 +227,8 @@ def _replication(
     if len(regions) < 2:
         return [], []
     a, b = regions[0], regions[1]
-    keys = [manifest_key(manifest.model, version)]
-    keys += [final_key(manifest.model, version, e.path) for e in manifest.files]
+    keys = [a.key(manifest_key(manifest.model, version))]
+    keys += [a.key(final_key(manifest.model, version, e.path)) for e in manifest.files]
     states = [pair_state(k, (a.name, a.s3, a.bucket), (b.name, b.s3, b.bucket), now) for k in keys]
     findings = [
         Finding(s.source_region or "both", s.key, s.status, f"replication lag {s.lag_seconds:.0f}s")

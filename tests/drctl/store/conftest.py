@@ -6,6 +6,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,11 @@ CONFIG = 'name: "{model}"\nplatform: "onnxruntime_onnx"\nmax_batch_size: 8\n'
 
 
 def write_build(
-    root: Path, model: str = "resnet", seed: str = "a", engine_bytes: int = 4096
+    root: Path,
+    model: str = "resnet",
+    seed: str = "a",
+    engine_bytes: int = 4096,
+    onnx_sha256: str = "0" * 64,
 ) -> Path:
     """An engine_build-shaped output: Triton config, version-1 engine, a report, a manifest."""
     build = root / f"build-{model}-{seed}"
@@ -50,12 +55,23 @@ def write_build(
         precision="fp32",
         ladder=[],
         files=entries,
-        onnx_sha256="0" * 64,
+        onnx_sha256=onnx_sha256,
         build_seconds=0.1,
         created_at="2026-11-24T00:00:00+00:00",
     )
     (build / MANIFEST_NAME).write_text(manifest.model_dump_json(indent=1))
     return build
+
+
+def trees(regions: tuple[RegionStore, RegionStore]) -> tuple[RegionStore, ...]:
+    """(primary tree, its replica, dr tree, its replica) as the stacks lay them out."""
+    primary, dr = regions
+    return (
+        replace(primary, root=PRIMARY_REGION),
+        replace(dr, root=PRIMARY_REGION),
+        replace(dr, root=DR_REGION),
+        replace(primary, root=DR_REGION),
+    )
 
 
 def write_manifest(build: Path, model: str, seed: str) -> Path:

@@ -67,26 +67,40 @@ def test_publish_verify_replicate_restore_rollback(server: str, tmp_path: Path) 
     )
     assert code == 0 and json.loads(out)["version"] == 1
     assert with_outputs(tmp_path, "store", "publish", write_build(tmp_path, seed="b"))[0] == 0
+    dr_build = write_build(tmp_path, seed="l40s")
+    assert with_outputs(tmp_path, "store", "publish", dr_build, "--region", "dr")[0] == 0
     code, out = with_outputs(tmp_path, "store", "verify", "resnet", "--json")
-    assert code == 1 and not json.loads(out)["ok"]
+    assert code == 1 and not json.loads(out)["primary"]["ok"]
     assert with_outputs(tmp_path, "store", "replicate-standin")[0] == 0
     assert with_outputs(tmp_path, "store", "verify", "resnet")[0] == 0
-    boto3.client("s3", region_name=DR_REGION).put_object(
-        Bucket=DR_BUCKET, Key="repository/resnet/2/model.onnx", Body=b"broken"
-    )
-    code, out = with_outputs(tmp_path, "store", "verify", "resnet", "--json")
-    findings = {(f["region"], f["kind"]) for f in json.loads(out)["findings"]}
+    dr_s3 = boto3.client("s3", region_name=DR_REGION)
+    dr_s3.put_object(Bucket=DR_BUCKET, Key=f"{DR_REGION}/{ENGINE}", Body=b"broken")
+    code, out = with_outputs(tmp_path, "store", "verify", "resnet", "--region", "dr", "--json")
+    findings = {(f["region"], f["kind"]) for f in json.loads(out)["dr"]["findings"]}
     assert code == 1 and ("dr", "corrupt") in findings
     code, out = with_outputs(tmp_path, "store", "restore", "resnet", "--region", "dr")
     assert code == 0 and "peer primary" in out
+    code, out = with_outputs(tmp_path, "store", "verify", "resnet", "--region", "dr", "--json")
+    assert code == 1 and {f["kind"] for f in json.loads(out)["dr"]["findings"]} == {"stale"}
+    assert with_outputs(tmp_path, "store", "replicate-standin")[0] == 0
     assert with_outputs(tmp_path, "store", "verify", "resnet")[0] == 0
     code, out = with_outputs(tmp_path, "store", "versions", "resnet", "--json")
     assert [v["released"] for v in json.loads(out)] == [False, True]
-    code, out = with_outputs(tmp_path, "store", "rollback", "resnet", "--json")
-    assert code == 0 and json.loads(out)["before"] == {"primary": 2, "dr": 2}
+    code, out = with_outputs(
+        tmp_path, "store", "rollback", "resnet", "--region", "primary", "--json"
+    )
+    assert code == 0 and json.loads(out)["primary"]["before"] == {"primary": 2}
+    code, out = with_outputs(tmp_path, "status", "--json")
+    assert code == 1 and json.loads(out)["rows"][0]["problems"] > 0
+    assert with_outputs(tmp_path, "store", "replicate-standin")[0] == 0
     code, out = with_outputs(tmp_path, "status", "--json")
     rows = json.loads(out)["rows"]
-    assert code == 0 and [(r["region"], r["released"]) for r in rows] == [("primary", 1), ("dr", 1)]
+    assert code == 0 and [(r["region"], r["released"], r["parity"]) for r in rows] == [
+        ("primary", 1, True),
+        ("dr", 1, True),
+    ]
+    keys = {o["Key"] for o in dr_s3.list_objects_v2(Bucket=DR_BUCKET)["Contents"]}
+    assert f"{PRIMARY_REGION}/{ENGINE}" in keys and f"{DR_REGION}/{ENGINE}" in keys
 
 
 def test_outputs_from_environment_directory(server: str, tmp_path: Path, monkeypatch) -> None:

@@ -82,10 +82,10 @@ def test_triton_serves_the_pinned_version_and_follows_rollback(
 ) -> None:
     s3 = boto3.client("s3", region_name=PRIMARY_REGION)
     make_bucket(s3, PRIMARY_BUCKET, PRIMARY_REGION)
-    store = RegionStore("primary", PRIMARY_REGION, PRIMARY_BUCKET, s3)
+    store = RegionStore("primary", PRIMARY_REGION, PRIMARY_BUCKET, s3, root=PRIMARY_REGION)
     assert publish(store, python_backend_build(tmp_path, 1.0)).version == 1
     assert publish(store, python_backend_build(tmp_path, 2.0)).version == 2
-    url = f"s3://http://{moto_endpoint}/{PRIMARY_BUCKET}/repository"
+    url = f"s3://http://{moto_endpoint}/{PRIMARY_BUCKET}/{PRIMARY_REGION}/repository"
     x = np.ones((2, 4), dtype=np.float32)
     with S3Triton(url, tmp_path / "work") as server:
         np.testing.assert_allclose(infer(server.http_url, x), expected(x, 2.0), rtol=1e-5)
