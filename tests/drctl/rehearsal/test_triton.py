@@ -109,10 +109,11 @@ def test_a_server_that_cannot_start_is_reported_with_its_log(py_repo: Path, tmp_
 
 
 CHILD = """
-import sys, time
+import signal, sys, time
 from pathlib import Path
 from drctl.rehearsal.triton import TritonProcess, install_signal_handlers
 install_signal_handlers()
+signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C even if the runner ignores it
 with TritonProcess(Path(sys.argv[1]), Path(sys.argv[2])) as server:
     print(server.pid, flush=True)
     time.sleep(60)
@@ -129,9 +130,9 @@ def wait_gone(pgid: int, seconds: float = 15.0) -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
 def test_server_dies_with_its_parent(py_repo: Path, tmp_path: Path, sig: signal.Signals) -> None:
-    """SIGTERM: handlers + context manager stop it; SIGKILL: PR_SET_PDEATHSIG kills it."""
+    """Ctrl-C and SIGTERM: the context manager stops it; SIGKILL: PR_SET_PDEATHSIG kills it."""
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(py_repo), str(tmp_path / "work")],
         stdout=subprocess.PIPE,
