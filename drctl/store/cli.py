@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from drctl.store import render
-from drctl.store.buildtree import read_manifest
+from drctl.store.buildtree import parse_location, read_manifest
 from drctl.store.errors import StoreError
 from drctl.store.outputs import load_outputs
 from drctl.store.publish import publish
@@ -85,7 +85,9 @@ def finish(value: object, ok: bool, as_json: bool, show: Callable[[], None]) -> 
 
 @store_app.command("publish")
 def publish_command(
-    build_dir: Annotated[Path, typer.Argument(help="engine_build output directory.")],
+    build: Annotated[
+        str, typer.Argument(help="engine_build output: a directory or s3://bucket/prefix.")
+    ],
     region: RegionOpt = "primary",
     keep_staging: Annotated[bool, typer.Option(help="Keep staged uploads afterwards.")] = False,
     root: RootOpt = None,
@@ -95,10 +97,12 @@ def publish_command(
     """Upload a build as a new version of the region's tree; release it once it verifies."""
     with handled(as_json):
         store = pick(trees(outputs, root), region).own
-        manifest, _ = read_manifest(build_dir)
-        total = sum(f.size for f in manifest.files)
-        with render.transfer_bar(f"publish {manifest.model}", total, not as_json) as bar:
-            result = publish(store, build_dir, progress=bar, keep_staging=keep_staging)
+        source = parse_location(build)
+        total = None
+        if isinstance(source, Path):
+            total = sum(f.size for f in read_manifest(source)[0].files)
+        with render.transfer_bar(f"publish {build}", total, not as_json) as bar:
+            result = publish(store, source, progress=bar, keep_staging=keep_staging)
     finish(
         result,
         True,

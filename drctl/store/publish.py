@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from drctl.store.buildtree import load_build
+from drctl.store.buildtree import S3Build, load_build, read_s3_manifest
 from drctl.store.errors import ChecksumMismatch, PublishConflict, StoreError
 from drctl.store.layout import Claim, Release, claim_key, final_key, manifest_key, staging_key
 from drctl.store.release import advance_release, now_iso, sync_config
@@ -64,9 +64,15 @@ def default_publisher() -> str:
 
 
 def stage(
-    store: RegionStore, build_dir: Path, manifest: Manifest, progress: Progress | None = None
+    store: RegionStore,
+    build: Path | S3Build,
+    manifest: Manifest,
+    progress: Progress | None = None,
 ) -> int:
-    """Phase 1: upload files not yet staged with the right digest; returns bytes uploaded."""
+    """Phase 1: upload (or, from S3, copy) files not yet staged with the right digest.
+
+    Returns the bytes transferred.
+    """
     sent = 0
     for entry in manifest.files:
         key = store.key(staging_key(manifest.model, manifest.key, entry.path))
@@ -75,9 +81,13 @@ def stage(
             if progress:
                 progress(entry.size)
             continue
-        upload_file(
-            store.s3, store.bucket, key, str(build_dir / entry.path), entry.sha256, progress
-        )
+        if isinstance(build, S3Build):
+            src = (build.bucket, build.key(entry.path), None)
+            meta = {"sha256": entry.sha256}
+            copy_object(store.s3, src, store.bucket, key, meta, progress=progress)
+        else:
+            path = str(build / entry.path)
+            upload_file(store.s3, store.bucket, key, path, entry.sha256, progress)
         sent += entry.size
     return sent
 
@@ -145,23 +155,31 @@ def verify_final(store: RegionStore, manifest: Manifest, version: int) -> None:
 
 def publish(
     store: RegionStore,
-    build_dir: Path,
+    build: Path | S3Build,
     *,
     publisher: str | None = None,
     progress: Progress | None = None,
     keep_staging: bool = False,
 ) -> PublishResult:
-    """Publish the engine_build output in ``build_dir`` as a new version of its model."""
+    """Publish an engine_build output as a new version of its model in ``store``'s tree.
+
+    ``build`` is a local directory (every file is hashed before upload) or an S3 location
+    (files are copied server-side; the final hash check covers them).
+    """
     start = time.monotonic()
-    manifest, raw = load_build(build_dir)
-    check_bucket(store.s3, store.bucket)
+    if isinstance(build, S3Build):
+        check_bucket(store.s3, store.bucket)
+        manifest, raw = read_s3_manifest(store.s3, build)
+    else:
+        manifest, raw = load_build(build)
+        check_bucket(store.s3, store.bucket)
     current, etag = read_release(store, manifest.model)
     if current and current.build_key == manifest.key:
         sync_config(store, current)
         previous = current.previous[-1] if current.previous else None
         marks = (start, start, start)
         return _result(manifest, current.version, "already-released", previous, 0, marks)
-    sent = stage(store, build_dir, manifest, progress)
+    sent = stage(store, build, manifest, progress)
     uploaded = time.monotonic()
     who = publisher or default_publisher()
     version = claim_version(store, manifest, who)

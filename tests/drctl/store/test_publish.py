@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ConnectionClosedError
 
+from drctl.store.buildtree import S3Build, parse_location
 from drctl.store.errors import BucketNotFound, BuildDirError, PublishConflict, TransferInterrupted
 from drctl.store.layout import config_key, final_key, manifest_key, pinned_version, release_key
 from drctl.store.publish import publish
@@ -180,3 +181,46 @@ def test_final_keys_layout(regions, build: Path) -> None:
         hashlib.sha256(raw.read()).hexdigest()
         == hashlib.sha256((build / "manifest.json").read_bytes()).hexdigest()
     )
+
+
+def upload_build(store: RegionStore, build: Path, prefix: str) -> S3Build:
+    """Put a build where engine_build --out s3://... would."""
+    for path in build.rglob("*"):
+        if path.is_file():
+            key = f"{prefix}/{path.relative_to(build).as_posix()}"
+            store.s3.upload_file(str(path), store.bucket, key)
+    return S3Build(store.bucket, prefix)
+
+
+def test_publish_from_an_s3_build_location(regions, build: Path) -> None:
+    primary, _ = regions
+    tree = RegionStore("primary", primary.region, primary.bucket, primary.s3, "us-east-1")
+    source = upload_build(primary, build, "us-east-1/engines/resnet/cpu/abc")
+    result = publish(tree, source)
+    assert (result.version, result.state) == (1, "released")
+    engine = "us-east-1/repository/resnet/1/model.onnx"
+    body = primary.s3.get_object(Bucket=primary.bucket, Key=engine)["Body"].read()
+    assert body == (build / "triton/resnet/1/model.onnx").read_bytes()
+    assert publish(tree, source).state == "already-released"
+
+
+def test_corrupt_s3_build_is_refused_by_the_final_hash(regions, build: Path) -> None:
+    primary, _ = regions
+    source = upload_build(primary, build, "engines/x")
+    primary.s3.put_object(
+        Bucket=primary.bucket,
+        Key="engines/x/triton/resnet/1/model.onnx",
+        Body=b"\0" * (build / "triton/resnet/1/model.onnx").stat().st_size,
+    )
+    from drctl.store.errors import ChecksumMismatch
+
+    with pytest.raises(ChecksumMismatch):
+        publish(primary, source)
+    assert get_json(primary.s3, primary.bucket, release_key("resnet")) is None
+
+
+def test_s3_location_without_manifest_is_bad_input(regions) -> None:
+    primary, _ = regions
+    with pytest.raises(BuildDirError, match="does not exist") as err:
+        publish(primary, parse_location(f"s3://{primary.bucket}/engines/none"))
+    assert err.value.exit_code == 2
