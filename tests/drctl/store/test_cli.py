@@ -147,3 +147,25 @@ def test_access_denied_is_bad_config(server: str, tmp_path: Path) -> None:
     if code == 0:
         pytest.skip("this moto build does not enforce bucket policies")
     assert code == 2 and "access denied" in out
+
+
+def test_tables_render_for_every_command(server: str, tmp_path: Path, triton) -> None:
+    files = outputs_files(tmp_path, endpoint=triton.url)
+    opts = ["--outputs", str(files[0]), "--outputs", str(files[1])]
+    for seed in ("a", "b"):
+        assert drctl("store", "publish", write_build(tmp_path, seed=seed), *opts)[0] == 0
+        assert (
+            drctl("store", "publish", write_build(tmp_path, seed=seed), "--region", "dr", *opts)[0]
+            == 0
+        )
+    assert drctl("store", "replicate-standin", *opts)[0] == 0
+    code, out = drctl("store", "versions", "resnet", *opts)
+    assert code == 0 and "versions of resnet" in out
+    code, out = drctl("store", "rollback", "resnet", "--load", *opts)
+    assert code == 0 and "rolled back" in out and triton.loaded == ["resnet"] * 2
+    assert drctl("store", "replicate-standin", *opts)[0] == 0
+    code, out = drctl("status", *opts)
+    assert code == 0 and "status: OK" in out
+    triton.ready_models.clear()
+    code, out = drctl("status", *opts)
+    assert code == 1 and "ATTENTION" in out
