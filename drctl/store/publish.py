@@ -149,7 +149,8 @@ def verify_final(store: RegionStore, manifest: Manifest, version: int) -> None:
         cls = ChecksumMismatch if finding.kind == "corrupt" else StoreError
         raise cls(
             f"{store.name}: s3://{store.bucket}/{key} {finding.kind} after upload "
-            f"({finding.detail}); nothing was released; re-run publish to upload it again"
+            f"({finding.detail}); nothing was released; re-run publish to upload it again "
+            "(if it fails again, the build itself is corrupt: rebuild it)"
         )
 
 

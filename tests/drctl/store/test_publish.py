@@ -224,3 +224,29 @@ def test_s3_location_without_manifest_is_bad_input(regions) -> None:
     with pytest.raises(BuildDirError, match="does not exist") as err:
         publish(primary, parse_location(f"s3://{primary.bucket}/engines/none"))
     assert err.value.exit_code == 2
+
+
+def test_crash_between_pointer_and_config_is_reported_and_repaired(
+    regions, build: Path, monkeypatch
+) -> None:
+    primary, _ = regions
+    publish(primary, write_build(build.parent, seed="old"))
+    import drctl.store.release as rel
+
+    real_sync = rel.sync_config
+
+    def crash(*args: object) -> bool:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(rel, "sync_config", crash)
+    with pytest.raises(KeyboardInterrupt):
+        publish(primary, build)
+    monkeypatch.setattr(rel, "sync_config", real_sync)
+    from drctl.store.verify import verify_release
+
+    report = verify_release([primary], "resnet")
+    assert [(f.key, f.kind) for f in report.findings] == [(config_key("resnet"), "stale")]
+    config = get_text(primary.s3, primary.bucket, config_key("resnet"))
+    assert config is not None and pinned_version(config) == 1
+    assert publish(primary, build).state == "already-released"
+    assert verify_release([primary], "resnet").ok
