@@ -29,7 +29,9 @@ from drctl.store.triton import load_model
 from drctl.store.verify import verify_release
 
 store_app = typer.Typer(
-    help="Publish, verify, restore and roll back model versions.", no_args_is_help=True
+    help="Publish, verify, restore and roll back model versions. Exit codes: 0 ok, 1 the "
+    "operation found a problem, 2 bad input or configuration. See docs/model-store.md.",
+    no_args_is_help=True,
 )
 
 OutputsOpt = Annotated[
