@@ -37,6 +37,8 @@ from drctl.rehearsal.errors import TritonNotInstalled, TritonStartError
 ControlMode = Literal["none", "explicit", "poll"]
 REGION_ENV = "TRT_DR_REGION"
 LOOPBACK = "127.0.0.1"
+PORT_ATTEMPTS = 3
+PORT_TAKEN = "already in use"
 _RUNNING: set[TritonProcess] = set()
 _RUNNING_LOCK = threading.Lock()
 
@@ -157,6 +159,7 @@ class TritonProcess:
         self.ports: Ports | None = None
         self.start_to_ready_s: float | None = None
         self._proc: subprocess.Popen[bytes] | None = None
+        self._log_offset = 0
 
     @property
     def http_url(self) -> str:
@@ -210,13 +213,35 @@ class TritonProcess:
         return cmd
 
     def start(self) -> TritonProcess:
-        """Start the server on fresh ports and block until ``/v2/health/ready`` answers 200."""
+        """Start the server on fresh ports and block until ``/v2/health/ready`` answers 200.
+
+        A port taken between picking and binding it (another process won the race) is
+        retried with new ports, at most ``PORT_ATTEMPTS`` times.
+        """
         if self.running():
             return self
         dist = find_dist()
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.ports = Ports(*free_ports(3))
         env = server_env(dist, self.region, self.extra_env)
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            started = self._launch(dist, env)
+            try:
+                self._wait_ready(started)
+            except TritonStartError as exc:
+                self.kill()  # a server that failed to start has nothing to drain
+                if PORT_TAKEN in str(exc) and attempt < PORT_ATTEMPTS:
+                    continue
+                raise
+            except BaseException:
+                self.kill()
+                raise
+            break
+        self.start_to_ready_s = time.monotonic() - started
+        return self
+
+    def _launch(self, dist: TritonDist, env: dict[str, str]) -> float:
+        self.ports = Ports(*free_ports(3))
+        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         started = time.monotonic()
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(
@@ -230,19 +255,16 @@ class TritonProcess:
             )
         with _RUNNING_LOCK:
             _RUNNING.add(self)
-        try:
-            self._wait_ready(started)
-        except BaseException:
-            self.stop()
-            raise
-        self.start_to_ready_s = time.monotonic() - started
-        return self
+        return started
 
     def _wait_ready(self, started: float) -> None:
         deadline = started + self.ready_timeout
         while time.monotonic() < deadline:
             if not self.running():
                 raise TritonStartError(f"tritonserver exited early; log:\n{self.log_tail()}")
+            tail = self.log_tail()
+            if PORT_TAKEN in tail:  # it would unload its models before exiting: don't wait
+                raise TritonStartError(f"tritonserver could not bind its ports; log:\n{tail}")
             if self.ready():
                 return
             time.sleep(0.1)
@@ -264,10 +286,12 @@ class TritonProcess:
         return self._proc is not None and self._proc.poll() is None
 
     def log_tail(self, lines: int = 15) -> str:
-        """Error lines (``E...``: a model that failed to load) then the last lines of the log."""
+        """This run's error lines (``E...``: a model that failed to load) then its last lines."""
         if not self.log_path.exists():
             return ""
-        text = self.log_path.read_text(errors="replace").splitlines()
+        with self.log_path.open("rb") as log:
+            log.seek(self._log_offset)
+            text = log.read().decode(errors="replace").splitlines()
         errors = [line[:600] for line in text if line[:1] == "E" and line[1:5].isdigit()]
         return "\n".join([*errors[-10:], "...", *text[-lines:]])
 

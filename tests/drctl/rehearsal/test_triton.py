@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import sysconfig
@@ -15,6 +16,7 @@ import onnxruntime as ort
 import pytest
 import tritonclient.http as httpclient
 
+from drctl.rehearsal import triton as triton_module
 from drctl.rehearsal.errors import TritonStartError
 from drctl.rehearsal.pymodel import REGION_OUTPUT, convert_version
 from drctl.rehearsal.triton import Ports, TritonProcess, find_dist, free_ports, server_env
@@ -149,3 +151,32 @@ def test_server_dies_with_its_parent(py_repo: Path, tmp_path: Path, sig: signal.
     finally:
         child.kill()
         child.wait(timeout=10.0)
+
+
+@pytest.mark.slow
+def test_a_port_lost_to_a_race_is_retried(
+    py_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    busy = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    taken = busy.getsockname()[1]
+    picks: list[list[int]] = []
+
+    def first_pick_taken(count: int = 3) -> list[int]:
+        ports = free_ports(count)
+        picks.append([taken, *ports[1:]] if not picks else ports)
+        return picks[-1]
+
+    monkeypatch.setattr(triton_module, "free_ports", first_pick_taken)
+    try:
+        with TritonProcess(py_repo, tmp_path / "work") as server:
+            assert server.ports is not None
+            assert server.ports.http != taken
+            assert len(picks) == 2
+        monkeypatch.setattr(triton_module, "free_ports", lambda count=3: [taken, *free_ports(2)])
+        monkeypatch.setattr(triton_module, "PORT_ATTEMPTS", 1)
+        with pytest.raises(TritonStartError, match="already in use"):
+            TritonProcess(py_repo, tmp_path / "work2").start()
+    finally:
+        busy.close()
