@@ -216,7 +216,8 @@ class Route53StandIn:
                 while checker.next_due <= now:
                     checker.next_due += interval
             self._publish()
-            return min(c.next_due for s in self._checks.values() for c in s.checkers)
+            dues = [c.next_due for s in self._checks.values() for c in s.checkers]
+            return min(dues, default=now + self.time_scale)
 
     def _probe_all(self, due: list[tuple[_State, Checker]]) -> list[bool]:
         if not due:

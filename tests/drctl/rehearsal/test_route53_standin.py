@@ -160,6 +160,17 @@ def test_compressed_clock_scales_interval_timeouts_and_ttl() -> None:
     assert r53.real_equivalent(2.5) == pytest.approx(25.0)
 
 
+def test_records_without_any_check_still_run() -> None:
+    plain = [
+        FailoverRecord(NAME, "PRIMARY", ("nlb-p",), 60),
+        FailoverRecord(NAME, "SECONDARY", ("nlb-d",), 60),
+    ]
+    r53 = Route53StandIn([], plain, clock=ManualClock(), prober=Script())
+    r53.run(5.0)
+    assert r53.clock.now() == pytest.approx(5.0)
+    assert r53.resolve(NAME).role == "PRIMARY"
+
+
 def test_record_without_check_is_healthy_and_bad_config_is_refused() -> None:
     plain = [FailoverRecord(NAME, "PRIMARY", ("nlb-p",), 60), records()[1]]
     script = Script()
