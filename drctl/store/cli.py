@@ -164,7 +164,8 @@ def restore_command(
         all_trees = trees(outputs, root)
         owner = pick(all_trees, tree or region)
         target, peer = _target_and_peer(owner, pick(all_trees, region))
-        result = restore(target, peer, model, version, repoint=repoint)
+        with render.transfer_bar(f"restore {model}", None, not as_json) as bar:
+            result = restore(target, peer, model, version, repoint=repoint, progress=bar)
 
     def show() -> None:
         """Repairs, then the outcome."""
@@ -238,12 +239,17 @@ def rollback_command(
 @store_app.command("replicate-standin")
 def replicate_command(
     lag: Annotated[float, typer.Option(help="Seconds a version stays PENDING.")] = 0.0,
+    fail: Annotated[
+        list[str] | None, typer.Option(help="Mark keys with this prefix FAILED (repeat).")
+    ] = None,
     outputs: OutputsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """EMULATORS ONLY: one pass of the replication stand-in (refuses real AWS endpoints)."""
+    prefixes = tuple(fail or ())
     with handled(as_json):
-        passes = replicate_all(bucket_stores(load_outputs(outputs or [])), lag_seconds=lag)
+        stores = bucket_stores(load_outputs(outputs or []))
+        passes = replicate_all(stores, lag_seconds=lag, fail=lambda k: k.startswith(prefixes))
 
     def show() -> None:
         """One line per source region."""

@@ -27,6 +27,8 @@ class PairState:
     source_region: str | None
     status: str
     lag_seconds: float
+    source_version: str | None = None
+    replica_of_version: str | None = None
 
 
 def source_version_of(info: ObjectInfo) -> str | None:
@@ -71,8 +73,9 @@ def pair_state(
     if dst_info is not None and source_version_of(dst_info) is None:
         same = src_info.metadata.get("sha256") == dst_info.metadata.get("sha256")
         return PairState(key, None, "in-sync" if same else "diverged", 0.0)
-    if dst_info is not None and source_version_of(dst_info) == src_info.version_id:
-        return PairState(key, src[0], "in-sync", 0.0)
+    versions = (src_info.version_id, source_version_of(dst_info) if dst_info else None)
+    if dst_info is not None and versions[1] == versions[0]:
+        return PairState(key, src[0], "in-sync", 0.0, *versions)
     status = source_status(src[1], src[2], src_info)
     state = "failed" if status == "FAILED" else ("stale" if dst_info else "pending")
-    return PairState(key, src[0], state, _age(src_info, now))
+    return PairState(key, src[0], state, _age(src_info, now), *versions)

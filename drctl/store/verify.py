@@ -231,7 +231,13 @@ def _replication(
     keys += [a.key(final_key(manifest.model, version, e.path)) for e in manifest.files]
     states = [pair_state(k, (a.name, a.s3, a.bucket), (b.name, b.s3, b.bucket), now) for k in keys]
     findings = [
-        Finding(s.source_region or "both", s.key, s.status, f"replication lag {s.lag_seconds:.0f}s")
+        Finding(
+            s.source_region or "both",
+            s.key,
+            s.status,
+            f"replication lag {s.lag_seconds:.0f}s; source version {s.source_version}, "
+            f"replica of {s.replica_of_version}",
+        )
         for s in states
         if s.status in {"pending", "failed", "stale", "diverged"}
     ]

@@ -169,3 +169,14 @@ def test_tables_render_for_every_command(server: str, tmp_path: Path, triton) ->
     triton.ready_models.clear()
     code, out = drctl("status", *opts)
     assert code == 1 and "ATTENTION" in out
+
+
+def test_standin_failure_injection_shows_in_verify(server: str, tmp_path: Path) -> None:
+    assert with_outputs(tmp_path, "store", "publish", write_build(tmp_path))[0] == 0
+    code, _ = with_outputs(
+        tmp_path, "store", "replicate-standin", "--fail", f"{PRIMARY_REGION}/repository/"
+    )
+    assert code == 0
+    code, out = with_outputs(tmp_path, "store", "verify", "resnet", "--region", "primary", "--json")
+    kinds = {(f["key"], f["kind"]) for f in json.loads(out)["primary"]["findings"]}
+    assert code == 1 and (f"{PRIMARY_REGION}/{ENGINE}", "failed") in kinds

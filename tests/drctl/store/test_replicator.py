@@ -67,11 +67,15 @@ def test_injected_failure_is_reported_and_not_retried(regions) -> None:
 
 def test_new_source_version_makes_replica_stale_until_next_pass(regions) -> None:
     primary, dr = regions
-    put(primary, "r.json", b"1")
+    first = put(primary, "r.json", b"1")
     replicate_once(primary, [dr])
-    put(primary, "r.json", b"2")
+    second = put(primary, "r.json", b"2")
     state = pair_state("r.json", ("primary", primary.s3, primary.bucket), ("dr", dr.s3, dr.bucket))
-    assert state.status == "stale"
+    assert (state.status, state.source_version, state.replica_of_version) == (
+        "stale",
+        second,
+        first,
+    )
     replicate_once(primary, [dr])
     assert dr.s3.get_object(Bucket=dr.bucket, Key="r.json")["Body"].read() == b"2"
 
