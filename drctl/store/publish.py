@@ -154,6 +154,37 @@ def verify_final(store: RegionStore, manifest: Manifest, version: int) -> None:
         )
 
 
+def _load(store: RegionStore, build: Path | S3Build) -> tuple[Manifest, bytes]:
+    """The build's checked manifest; local inputs are checked before the bucket is touched."""
+    if isinstance(build, S3Build):
+        check_bucket(store.s3, store.bucket)
+        return read_s3_manifest(store.s3, build)
+    loaded = load_build(build)
+    check_bucket(store.s3, store.bucket)
+    return loaded
+
+
+def complete_and_release(
+    store: RegionStore,
+    manifest: Manifest,
+    raw: bytes,
+    version: int,
+    who: str,
+    current: tuple[Release | None, str | None],
+) -> None:
+    """Write the version manifest (completion mark), then advance the pointer from ``current``."""
+    put_bytes(store.s3, store.bucket, store.key(manifest_key(manifest.model, version)), raw)
+    target = Release(
+        model=manifest.model,
+        version=version,
+        build_key=manifest.key,
+        manifest_sha256=hashlib.sha256(raw).hexdigest(),
+        updated_at=now_iso(),
+        updated_by=who,
+    )
+    advance_release(store, target, current[0], current[1])
+
+
 def publish(
     store: RegionStore,
     build: Path | S3Build,
@@ -168,12 +199,7 @@ def publish(
     (files are copied server-side; the final hash check covers them).
     """
     start = time.monotonic()
-    if isinstance(build, S3Build):
-        check_bucket(store.s3, store.bucket)
-        manifest, raw = read_s3_manifest(store.s3, build)
-    else:
-        manifest, raw = load_build(build)
-        check_bucket(store.s3, store.bucket)
+    manifest, raw = _load(store, build)
     current, etag = read_release(store, manifest.model)
     if current and current.build_key == manifest.key:
         sync_config(store, current)
@@ -187,21 +213,10 @@ def publish(
     promote(store, manifest, version)
     copied = time.monotonic()
     verify_final(store, manifest, version)
-    put_bytes(store.s3, store.bucket, store.key(manifest_key(manifest.model, version)), raw)
-    target = Release(
-        model=manifest.model,
-        version=version,
-        build_key=manifest.key,
-        manifest_sha256=hashlib.sha256(raw).hexdigest(),
-        updated_at=now_iso(),
-        updated_by=who,
-    )
-    advance_release(store, target, current, etag)
+    complete_and_release(store, manifest, raw, version, who, (current, etag))
     if not keep_staging:
-        keys = [
-            store.key(staging_key(manifest.model, manifest.key, e.path)) for e in manifest.files
-        ]
-        delete_keys(store.s3, store.bucket, keys)
+        staged = [staging_key(manifest.model, manifest.key, e.path) for e in manifest.files]
+        delete_keys(store.s3, store.bucket, [store.key(k) for k in staged])
     previous = current.version if current else None
     return _result(manifest, version, "released", previous, sent, (start, uploaded, copied))
 
