@@ -11,6 +11,7 @@ from __future__ import annotations
 import typer
 
 from drctl.plan_cli import plan_command
+from drctl.review.cli import cost_app, posture_command, review_command
 from drctl.store.cli import status_command, store_app
 
 app = typer.Typer(
@@ -29,3 +30,6 @@ def main() -> None:
 app.command("plan")(plan_command)
 app.add_typer(store_app, name="store")
 app.command("status")(status_command)
+app.add_typer(cost_app, name="cost")
+app.command("posture")(posture_command)
+app.command("review")(review_command)

@@ -24,6 +24,8 @@ class StackPlan:
     role: str
     components: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     outputs: dict[str, object] = field(default_factory=dict)
+    changes: dict[str, int] = field(default_factory=dict)
+    ops: dict[str, str] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -41,6 +43,7 @@ class StackPlan:
                 k: [{"type": t, "name": n} for t, n in v] for k, v in self.components.items()
             },
             "outputs": self.outputs,
+            **({"changes": self.changes, "ops": self.ops} if self.changes else {}),
         }
 
 
@@ -75,3 +78,25 @@ def group(evaluation: Evaluation) -> StackPlan:
 def plan_all(stacks: tuple[str, ...] = STACKS, project_dir: Path = PROJECT_DIR) -> list[StackPlan]:
     """Plans of every stack of the project, primary first."""
     return [plan_stack(stack, project_dir) for stack in stacks]
+
+
+def plan_preview(path: Path, stack: str | None = None) -> StackPlan:
+    """A stack's plan read from ``pulumi preview --json``: resources and their operations.
+
+    Deleted resources stay listed under their component so the plan shows what goes away.
+    """
+    from drctl.review.preview import load_preview
+
+    preview = load_preview(path, stack)
+    after_urns = {r.urn for r in preview.after.resources}
+    gone = [r for r in preview.before.resources if r.urn not in after_urns]
+    merged = Evaluation(
+        stack=preview.stack,
+        resources=[*preview.after.resources, *gone],
+        outputs=preview.after.outputs or preview.before.outputs,
+        providers={**preview.before.providers, **preview.after.providers},
+    )
+    plan = group(merged)
+    plan.changes = preview.counts()
+    plan.ops = {step.name: step.op for step in preview.steps if step.op != "same"}
+    return plan

@@ -10,7 +10,8 @@ import typer
 from rich.console import Console
 from rich.tree import Tree
 
-from drctl.plan import STACKS, StackPlan, plan_all
+from drctl.plan import STACKS, StackPlan, plan_all, plan_preview
+from drctl.review.errors import PreviewFileError
 from infra.config import ConfigError
 from infra.offline import PROJECT_DIR
 from infra.peer import PeerNotReady
@@ -20,25 +21,56 @@ console = Console()
 
 def render(plan: StackPlan) -> Tree:
     """A Rich tree: stack (region, role) -> component -> resources."""
+    changes = ", ".join(f"{op} {n}" for op, n in sorted(plan.changes.items()))
     root = Tree(
         f"[bold]{plan.stack}[/] - region [cyan]{plan.region}[/], role {plan.role}, "
-        f"{plan.total} resources"
+        f"{plan.total} resources" + (f" ({changes})" if changes else "")
     )
     for component, items in plan.components.items():
         branch = root.add(f"[green]{component}[/] ({len(items)})")
+        if plan.ops:
+            for type_, name in items:
+                op = plan.ops.get(name)
+                if op:
+                    branch.add(f"[yellow]{op}[/] {type_} {name}")
+            continue
         for type_, count in sorted(Counter(t for t, _ in items).items()):
             branch.add(f"{type_}" + (f" [dim]x{count}[/]" if count > 1 else ""))
     return root
+
+
+def parse_previews(values: list[str]) -> dict[str, Path]:
+    """``STACK=FILE`` pairs of ``--preview`` options; BadParameter when one has no ``=``."""
+    result = {}
+    for value in values:
+        stack, sep, path = value.partition("=")
+        if not sep or not stack or not path:
+            raise typer.BadParameter(f"{value!r}: use --preview STACK=FILE, e.g. dr=preview.json")
+        result[stack] = Path(path)
+    return result
 
 
 def plan_command(
     stack: list[str] = typer.Option(list(STACKS), "--stack", "-s", help="Stacks to plan."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a tree."),
     project_dir: Path = typer.Option(PROJECT_DIR, help="Directory holding Pulumi.<stack>.yaml."),
+    preview: list[str] = typer.Option(
+        [], "--preview", help="STACK=FILE: read `pulumi preview --json` output for STACK."
+    ),
 ) -> None:
-    """Offline plan: resources each stack would create, per region and component."""
+    """Offline plan: resources each stack would create, per region and component.
+
+    With --preview STACK=FILE the stack's plan comes from a `pulumi preview --json` file and
+    shows creates, updates, replaces and deletes.
+    """
+    previews = parse_previews(preview)
     try:
-        plans = plan_all(tuple(stack), project_dir)
+        offline = tuple(s for s in stack if s not in previews)
+        plans = [plan_preview(path, name) for name, path in previews.items()]
+        plans = plan_all(offline, project_dir) + plans if offline else plans
+    except PreviewFileError as error:
+        console.print(f"[red]error:[/] {error}")
+        raise typer.Exit(2) from None
     except (ConfigError, PeerNotReady) as error:
         console.print(f"[red]error:[/] {error}")
         raise typer.Exit(2) from None
@@ -50,7 +82,8 @@ def plan_command(
         return
     for plan in plans:
         console.print(render(plan))
-    console.print(
-        "[dim]Evaluated offline with Pulumi's mocks: no cloud account used; ARNs and ids "
-        "are placeholders (account 123456789012).[/]"
-    )
+    if len(previews) < len(plans):
+        console.print(
+            "[dim]Evaluated offline with Pulumi's mocks: no cloud account used; ARNs and ids "
+            "are placeholders (account 123456789012).[/]"
+        )

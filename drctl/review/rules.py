@@ -37,12 +37,23 @@ DEFAULT_CAPACITY_FRACTION = 0.25
 
 
 class Resource(Protocol):
-    """What a rule reads of a resource."""
+    """What a rule reads of a resource (read-only)."""
 
-    type: str
-    name: str
-    urn: str
-    inputs: Mapping[str, Any]
+    @property
+    def type(self) -> str:
+        """Type token, e.g. ``aws:s3/bucket:Bucket``."""
+
+    @property
+    def name(self) -> str:
+        """Logical name."""
+
+    @property
+    def urn(self) -> str:
+        """Pulumi URN."""
+
+    @property
+    def inputs(self) -> Mapping[str, Any]:
+        """Input properties with their wire (camelCase) names."""
 
 
 @dataclass(frozen=True)
@@ -373,7 +384,7 @@ def check_all(resources: Sequence[Resource], ctx: RuleContext) -> list[Violation
 
 
 def stack_settings(project_dir: Path) -> dict[str, Settings]:
-    """Validated settings of every ``Pulumi.<stack>.yaml`` in the project (ConfigError if bad)."""
+    """Validated settings of every ``Pulumi.<stack>.yaml``, primary first (ConfigError if bad)."""
     result = {}
     for path in sorted(project_dir.glob("Pulumi.*.yaml")):
         stack = path.name.split(".")[1]
@@ -381,7 +392,7 @@ def stack_settings(project_dir: Path) -> dict[str, Settings]:
         prefix = f"{NAMESPACE}:"
         raw = {k.removeprefix(prefix): v for k, v in config.items() if k.startswith(prefix)}
         result[stack] = parse_settings(raw, stack, "trt-dr")
-    return result
+    return dict(sorted(result.items(), key=lambda item: item[1].role != "primary"))
 
 
 def context_for(
