@@ -250,3 +250,29 @@ def test_crash_between_pointer_and_config_is_reported_and_repaired(
     assert config is not None and pinned_version(config) == 1
     assert publish(primary, build).state == "already-released"
     assert verify_release([primary], "resnet").ok
+
+
+def test_large_files_go_multipart_with_part_checksums(regions, tmp_path: Path, monkeypatch) -> None:
+    """Multipart path with small parts (5 MiB, the S3 minimum) instead of the default 64 MiB."""
+    from boto3.s3.transfer import TransferConfig
+
+    import drctl.store.s3ops as ops
+
+    mib = 1024 * 1024
+    small = TransferConfig(
+        multipart_threshold=5 * mib, multipart_chunksize=5 * mib, max_concurrency=4
+    )
+    monkeypatch.setattr(ops, "TRANSFER", small)
+    primary, _ = regions
+    build = write_build(tmp_path, engine_bytes=11 * mib)
+    publish(primary, build, keep_staging=True)
+    staged = primary.s3.head_object(
+        Bucket=primary.bucket,
+        Key=next(
+            k for k in list_keys(primary.s3, primary.bucket, "staging/") if k.endswith(".onnx")
+        ),
+    )
+    assert staged["ETag"].endswith('-3"')
+    from drctl.store.verify import verify_release
+
+    assert verify_release([primary], "resnet").ok
