@@ -19,9 +19,9 @@ from rich.progress import Progress
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from drctl.review.errors import PriceTableError  # noqa: E402
-from drctl.review.prices import PRICES_PATH, load_prices  # noqa: E402
-from drctl.review.refresh import PRICING_REGION, refresh, write_table  # noqa: E402
+from drctl.review.errors import PriceTableError
+from drctl.review.prices import PRICES_PATH, load_prices
+from drctl.review.refresh import PRICING_REGION, refresh, write_table
 
 console = Console()
 

@@ -126,10 +126,11 @@ def _from_steps(raw_steps: list[dict[str, Any]], stack: str | None) -> Preview:
         ops[urn] = "replace" if ops.get(urn) == "replace" else op
         if raw.get("oldState"):
             before[urn] = _registered(urn, raw["oldState"])
-        if raw.get("newState") and op != "delete":
-            after[urn] = _registered(urn, raw["newState"])
-        elif op == "same" and urn in before:
-            after[urn] = before[urn]
+        new = raw.get("newState")
+        if op == "same" and urn in before and not (new or {}).get("inputs"):
+            after[urn] = before[urn]  # unchanged: the old state is the whole truth
+        elif new and op != "delete":
+            after[urn] = _registered(urn, new)
     name = stack or next((urn_parts(u)[0] for u in ops if urn_parts(u)[0]), "unknown")
     steps = [Step(op, urn, *urn_parts(urn)[1:]) for urn, op in ops.items()]
     kept = [r for r in after.values() if not r.type.startswith("pulumi:pulumi:Stack")]
