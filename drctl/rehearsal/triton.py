@@ -144,6 +144,7 @@ class TritonProcess:
         env: Mapping[str, str] | None = None,
         ready_timeout: float = 60.0,
         strict_readiness: bool = True,
+        ports: Ports | None = None,
     ) -> None:
         self.model_repository = Path(model_repository)
         self.workdir = Path(workdir)
@@ -157,6 +158,7 @@ class TritonProcess:
         self.shm_prefix = f"trtdr{uuid.uuid4().hex[:10]}"
         self.log_path = self.workdir / "tritonserver.log"
         self.ports: Ports | None = None
+        self.fixed_ports = ports
         self.start_to_ready_s: float | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._log_offset = 0
@@ -240,7 +242,7 @@ class TritonProcess:
         return self
 
     def _launch(self, dist: TritonDist, env: dict[str, str]) -> float:
-        self.ports = Ports(*free_ports(3))
+        self.ports = self.fixed_ports or Ports(*free_ports(3))
         self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         started = time.monotonic()
         with self.log_path.open("ab") as log:

@@ -1,0 +1,223 @@
+"""The local two-region environment: moto as AWS, stand-ins for what moto lacks, real Tritons.
+
+Set up in the order of a real deployment: declare both stacks' AWS objects, build each
+region's ONNX Runtime twin with engine_build, publish it to the region's tree, replicate both
+ways (replicator stand-in), serve each region with a real tritonserver, and run the Route 53
+stand-in over the declared health checks and records. Everything started is stopped on exit.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import boto3
+import numpy as np
+
+from drctl.drill.engine import Fault, Timeline
+from drctl.rehearsal import faults
+from drctl.rehearsal.aws_local import DeclaredRegion, declare_stacks, moto_server, stack_outputs
+from drctl.rehearsal.builds import LocalBuilds, build_all
+from drctl.rehearsal.observe import LocalObservers
+from drctl.rehearsal.region_server import RegionServer
+from drctl.rehearsal.route53_config import load_route53
+from drctl.rehearsal.route53_standin import Route53StandIn
+from drctl.store.publish import publish
+from drctl.store.replicator import replicate_once
+from drctl.store.s3ops import RegionStore
+from drctl.store.status import RegionView
+from drctl.store.status import status as store_status
+from drctl.store.verify import verify_release
+from infra.config import Settings
+
+LABEL = "local rehearsal (moto + Route 53 and replication stand-ins + real Triton)"
+
+
+class Replicator:
+    """The replicator stand-in in a loop: both buckets, every ``period_s``, pausable."""
+
+    def __init__(self, pairs: list[tuple[RegionStore, RegionStore]], period_s: float = 0.3) -> None:
+        self.pairs = pairs
+        self.period_s = period_s
+        self.paused = threading.Event()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name="replicator", daemon=True)
+
+    def once(self) -> None:
+        """One pass in both directions."""
+        for source, destination in self.pairs:
+            replicate_once(source, [destination])
+
+    def _loop(self) -> None:
+        while not self.stop.wait(self.period_s):
+            if not self.paused.is_set():
+                self.once()
+
+
+class LocalEnvironment:
+    """A drillable two-region system on this machine (see docs/rehearsal.md)."""
+
+    label = LABEL
+
+    def __init__(
+        self,
+        primary: Settings,
+        dr: Settings,
+        workdir: Path,
+        project_dir: Path,
+        time_scale: float = 0.1,
+        rate_hz: float = 20.0,
+    ) -> None:
+        self.settings = {"primary": primary, "dr": dr}
+        self.workdir, self.project_dir = workdir, project_dir
+        self.time_scale, self.rate_hz = time_scale, rate_hz
+        self.primary, self.dr = primary.region, dr.region
+        self.rto_objective_s = float(primary.rto_objective_seconds)
+        self.model = primary.models[0].name
+        self.hostname = primary.dns.hostname
+        self._stack = ExitStack()
+        self.trees: dict[str, tuple[RegionStore, RegionStore]] = {}
+        self.servers: dict[str, RegionServer] = {}
+        self.declared: dict[str, DeclaredRegion] = {}
+        self.baseline: dict[str, int] = {}
+
+    def __enter__(self) -> LocalEnvironment:
+        try:
+            self._stack.enter_context(moto_server())
+            self._declare()
+            self.builds: LocalBuilds = build_all(self)
+            self._publish_and_replicate()
+            self._serve()
+            self._route53()
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def _declare(self) -> None:
+        primary, dr = self.settings["primary"], self.settings["dr"]
+        self.zone_id, declared = declare_stacks(primary, dr)
+        for region in declared:
+            self.declared[region.role] = region
+            own = RegionStore(region.role, region.region, region.bucket, _s3(region.region), region.region)
+            peer_region = dr.region if region.role == "primary" else primary.region
+            replica = RegionStore("replica", peer_region, region.peer_bucket, _s3(peer_region), region.region)
+            self.trees[region.role] = (own, replica)
+        whole = {r: RegionStore(r, self.declared[r].region, self.declared[r].bucket, _s3(self.declared[r].region)) for r in self.declared}
+        self.replicator = Replicator([(whole["primary"], whole["dr"]), (whole["dr"], whole["primary"])])
+
+    def _publish_and_replicate(self) -> None:
+        for role, (own, _) in self.trees.items():
+            publish(own, self.builds.released[role])
+            self.baseline[role] = 1
+        self.replicator.once()
+        self.replicator.thread.start()
+        self._stack.callback(self.replicator.stop.set)
+
+    def _serve(self) -> None:
+        for role, (own, _) in self.trees.items():
+            server = RegionServer(own, own.region, self.model, self.workdir / role)
+            server.sync()
+            self._stack.callback(server.stop)
+            server.start()
+            self.servers[role] = server
+
+    def _route53(self) -> None:
+        client = boto3.client("route53", region_name="us-east-1")
+        self.route53 = client
+        endpoints = {self.declared[r].nlb_name: self.servers[r].endpoint for r in self.servers}
+        checks, records = load_route53(client, self.zone_id, endpoints)
+        self.standin = Route53StandIn(checks, records, time_scale=self.time_scale)
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=self.standin.run,
+            args=(3600.0, stop, lambda: self.standin.sync_flags(client)),
+            name="route53-standin",
+            daemon=True,
+        )
+        thread.start()
+        self._stack.callback(thread.join, 5.0)
+        self._stack.callback(stop.set)
+
+    def outputs(self) -> dict[str, dict[str, Any]]:
+        """Stack outputs of both regions, as drctl reads them from `pulumi stack output`."""
+        return {
+            role: stack_outputs(self.declared[role], self.settings[role], self.servers[role].endpoint)
+            for role in self.declared
+        }
+
+    def region_of_answer(self, value: str) -> str:
+        """Region whose load balancer a DNS answer names."""
+        return next((d.region for d in self.declared.values() if d.nlb_name in value), value)
+
+    def inputs(self) -> dict[str, np.ndarray]:
+        """One fixed request: the model's optimal shape at batch 1."""
+        return {"input": self.builds.sample}
+
+    # Environment protocol -------------------------------------------------------------
+    def steady_state(self) -> list[str]:
+        """Both Tritons ready, DNS on the primary, trees verified, replication on."""
+        problems = [f"{r} Triton is not running" for r, s in self.servers.items() if not s.running()]
+        answer = self.standin.resolve(self.hostname)
+        if self.declared["primary"].nlb_name not in answer.values:
+            problems.append(f"DNS answers {answer.values}, not the primary")
+        for role, (own, replica) in self.trees.items():
+            report = verify_release([own, replica], self.model, deep=False)
+            problems += [f"{role} tree: {f.kind} {f.key}" for f in report.findings]
+        if self.replicator.paused.is_set():
+            problems.append("replication is paused")
+        return problems
+
+    def observers(self) -> LocalObservers:
+        """Probe (DNS client), failover-client probe and health watcher for one drill."""
+        self.observers_now = LocalObservers(self)
+        return self.observers_now
+
+    def inject(self, fault: Fault, timeline: Timeline) -> None:
+        faults.inject(self, fault, timeline)
+
+    def mitigate(self, fault: Fault, timeline: Timeline, deadline: float) -> None:
+        faults.mitigate(self, fault, timeline, deadline)
+
+    def recover(self, fault: Fault, timeline: Timeline, deadline: float) -> None:
+        faults.recover(self, fault, timeline, deadline)
+
+    def restore_primary(self) -> None:
+        faults.restore_primary(self)
+
+    def rpo(self) -> dict[str, Any]:
+        """Replication backlog (objects not yet on the peer) and the oldest unreplicated age."""
+        out: dict[str, Any] = {"rtc_objective_s": 15 * 60}
+        for role, (own, replica) in self.trees.items():
+            report = verify_release([own, replica], self.model, deep=False)
+            backlog = [f for f in report.findings if f.kind in ("pending", "missing", "failed")]
+            out[role] = {"backlog_objects": len(backlog), "max_lag_s": round(report.max_lag_seconds, 3)}
+        return out
+
+    def parity(self) -> dict[str, Any]:
+        """Released versions per region and whether both regions serve the same model."""
+        views = [
+            RegionView(own, replica, f"http://{self.servers[role].endpoint}")
+            for role, (own, replica) in self.trees.items()
+        ]
+        rows = [r for r in store_status(views, [self.model]).rows if r.model == self.model]
+        return {
+            "versions": {r.region: r.released for r in rows},
+            "ready": {r.region: r.ready for r in rows},
+            "same_model": bool(rows) and all(r.parity for r in rows),
+        }
+
+
+def _s3(region: str) -> Any:
+    return boto3.client("s3", region_name=region)
+
+
+def settle(seconds: float) -> None:
+    """Let observers collect a little more after an event (bounded, real time)."""
+    time.sleep(seconds)
