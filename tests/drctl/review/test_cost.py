@@ -79,7 +79,7 @@ def test_unpriced_instance_type_is_an_error(
     dr = evaluations["dr"]
     resources = mutated(dr.resources, "dr-us-west-2-cluster-gpu", instanceTypes=["x9.huge"])
     changed = Evaluation(dr.stack, resources, dr.outputs, dr.providers)
-    with pytest.raises(PriceNotFound, match="x9.huge"):
+    with pytest.raises(PriceNotFound, match=r"x9\.huge"):
         estimate(changed, prices, StackUsage())
 
 

@@ -32,5 +32,5 @@ def test_bad_usage_files(tmp_path: Path, text: str, match: str) -> None:
 
 
 def test_missing_usage_file_points_to_the_example(tmp_path: Path) -> None:
-    with pytest.raises(UsageFileError, match="usage.example.yaml"):
+    with pytest.raises(UsageFileError, match=r"usage\.example\.yaml"):
         load_usage(tmp_path / "usage.yaml")
