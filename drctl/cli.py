@@ -11,6 +11,7 @@ from __future__ import annotations
 import typer
 
 from drctl.plan_cli import plan_command
+from drctl.rehearse_cli import rehearse_command
 from drctl.review.cli import cost_app, posture_command, review_command
 from drctl.store.cli import status_command, store_app
 
@@ -28,6 +29,7 @@ def main() -> None:
 
 
 app.command("plan")(plan_command)
+app.command("rehearse")(rehearse_command)
 app.add_typer(store_app, name="store")
 app.command("status")(status_command)
 app.add_typer(cost_app, name="cost")

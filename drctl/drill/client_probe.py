@@ -43,7 +43,9 @@ class ClientProbe:
         elapsed = (time.monotonic() - sent) * 1000.0
         return RequestLog(sent, result.endpoint, result.region, elapsed, True)
 
-    def run(self, duration_s: float, max_requests: int, stop: threading.Event | None = None) -> ProbeLog:
+    def run(
+        self, duration_s: float, max_requests: int, stop: threading.Event | None = None
+    ) -> ProbeLog:
         """Send until ``duration_s`` passes, ``max_requests`` were sent or ``stop`` is set."""
         start = time.monotonic()
         for index in range(max_requests):

@@ -144,7 +144,9 @@ def wait_until(condition: Any, deadline: float, what: str, poll_s: float = 0.1) 
         time.sleep(poll_s)
 
 
-def run_drill(env: Environment, fault: Fault, budget_s: float, warmup_s: float = 1.0) -> DrillResult:
+def run_drill(
+    env: Environment, fault: Fault, budget_s: float, warmup_s: float = 1.0
+) -> DrillResult:
     """Run one drill; always returns a result (``aborted`` says why it stopped early).
 
     Ctrl-C ends the drill, restores the primary and returns with ``interrupted`` set, so the

@@ -14,10 +14,16 @@ from drctl.drill.engine import DrillResult, Fault
 from drctl.drill.probe import RequestLog
 
 
-def first_health_change(result: DrillResult, region: str, healthy: bool, after: float) -> float | None:
+def first_health_change(
+    result: DrillResult, region: str, healthy: bool, after: float
+) -> float | None:
     """First health reading of ``region`` after ``after`` with the given verdict."""
     return next(
-        (h.t for h in result.observation.health if h.t >= after and h.region == region and h.reading.healthy == healthy),
+        (
+            h.t
+            for h in result.observation.health
+            if h.t >= after and h.region == region and h.reading.healthy == healthy
+        ),
         None,
     )
 
@@ -65,9 +71,14 @@ def compute(result: DrillResult, primary: str, dr: str) -> dict[str, Any]:
     plain, client = result.observation.plain.requests, result.observation.client.requests
     out: dict[str, Any] = {
         "t_fault": 0.0,
-        "t_detect": _rel(first_health_change(result, primary, False, t0) or marks.at("detected"), t0),
+        "t_detect": _rel(
+            first_health_change(result, primary, False, t0) or marks.at("detected"), t0
+        ),
         "t_mitigated": _rel(marks.at("mitigated"), t0),
-        "failed_requests": {"dns_client": failed(plain, t0, end), "failover_client": failed(client, t0, end)},
+        "failed_requests": {
+            "dns_client": failed(plain, t0, end),
+            "failover_client": failed(client, t0, end),
+        },
         "requests": {"dns_client": len(plain), "failover_client": len(client)},
         "p50_ms": {"dns_client": p50(plain, t0, end), "failover_client": p50(client, t0, end)},
     }
@@ -88,7 +99,9 @@ def compute(result: DrillResult, primary: str, dr: str) -> dict[str, Any]:
 def _verdict(result: DrillResult, out: dict[str, Any]) -> dict[str, Any]:
     objective = result.rto_objective_s * result.time_scale
     out["rto_objective_s"] = round(objective, 3)
-    out["rto_real_scale_s"] = None if out["rto_s"] is None else round(out["rto_s"] / result.time_scale, 1)
+    out["rto_real_scale_s"] = (
+        None if out["rto_s"] is None else round(out["rto_s"] / result.time_scale, 1)
+    )
     reasons = []
     if result.aborted:
         reasons.append(f"aborted: {result.aborted}")

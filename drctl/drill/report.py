@@ -12,9 +12,9 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from drctl.drill.engine import DrillResult  # noqa: E402
+from drctl.drill.engine import DrillResult
 
 MARK_COLOURS = {"t_detect": "orange", "t_dns_switch": "purple", "t_all_clients_on_dr": "green"}
 
@@ -38,9 +38,7 @@ def to_dict(result: DrillResult) -> dict[str, Any]:
         },
         "dns_lookups": [asdict(d) for d in observation.plain.dns],
         "dns_answers": [{"t": t, "value": v} for t, v in observation.dns],
-        "health": [
-            {"t": h.t, "region": h.region, **asdict(h.reading)} for h in observation.health
-        ],
+        "health": [{"t": h.t, "region": h.region, **asdict(h.reading)} for h in observation.health],
     }
 
 
@@ -52,6 +50,10 @@ def clock_label(time_scale: float) -> str:
         f"compressed clock x{time_scale:g}: Route 53 intervals, timeouts and TTLs run "
         f"{1 / time_scale:g}x faster; divide times by {time_scale:g} for the real-scale value"
     )
+
+
+def _short_clock(time_scale: float) -> str:
+    return "real time" if time_scale == 1 else f"compressed clock x{time_scale:g}"
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -68,14 +70,23 @@ def markdown(result: DrillResult, png_name: str | None = None) -> str:
     lines = [
         f"## Drill: {result.fault.value} ({result.environment})",
         "",
-        f"Verdict: **{m.get('verdict', 'n/a')}**" + (f" ({'; '.join(m['reasons'])})" if m.get("reasons") else ""),
+        f"Verdict: **{m.get('verdict', 'n/a')}**"
+        + (f" ({'; '.join(m['reasons'])})" if m.get("reasons") else ""),
         "",
         f"Clock: {clock_label(result.time_scale)}.",
         "",
         "| measure | value (s after fault) | real scale (s) |",
         "|---|---|---|",
     ]
-    for key in ("t_detect", "t_dns_switch", "t_all_clients_on_dr", "t_mitigated", "t_failback_on_primary", "rto_s", "rto_objective_s"):
+    for key in (
+        "t_detect",
+        "t_dns_switch",
+        "t_all_clients_on_dr",
+        "t_mitigated",
+        "t_failback_on_primary",
+        "rto_s",
+        "rto_objective_s",
+    ):
         if key in m:
             value = m[key]
             real = "-" if value is None else f"{value / result.time_scale:.1f}"
@@ -84,7 +95,8 @@ def markdown(result: DrillResult, png_name: str | None = None) -> str:
     for client in ("dns_client", "failover_client"):
         lines.append(
             f"| {client} | {m.get('requests', {}).get(client, '-')} | "
-            f"{m.get('failed_requests', {}).get(client, '-')} | {m.get('p50_ms', {}).get(client, '-')} |"
+            f"{m.get('failed_requests', {}).get(client, '-')} | "
+            f"{m.get('p50_ms', {}).get(client, '-')} |"
         )
     lines += ["", f"RPO at fault time: `{json.dumps(result.rpo, sort_keys=True)}`", ""]
     lines += [f"Model parity: `{json.dumps(result.parity, sort_keys=True)}`", ""]
@@ -97,14 +109,23 @@ def timeline_png(result: DrillResult, path: Path) -> None:
     """Requests over time (latency, region, failures) with the drill's key moments."""
     t0 = result.timeline.at("fault") or 0.0
     fig, axes = plt.subplots(2, 1, figsize=(10, 6), sharex=True, height_ratios=[3, 1])
-    for label, log, marker in (("DNS client", result.observation.plain, "o"), ("failover client", result.observation.client, "^")):
+    for label, log, marker in (
+        ("DNS client", result.observation.plain, "o"),
+        ("failover client", result.observation.client, "^"),
+    ):
         by_region: dict[str, list[tuple[float, float]]] = {}
         for r in log.requests:
             key = r.region if r.ok else "failed"
             by_region.setdefault(key, []).append((r.t - t0, r.latency_ms))
         for region, points in sorted(by_region.items()):
             xs, ys = zip(*points, strict=True)
-            axes[0].scatter(xs, ys, s=8, marker="x" if region == "failed" else marker, label=f"{label}: {region}")
+            axes[0].scatter(
+                xs,
+                ys,
+                s=8,
+                marker="x" if region == "failed" else marker,
+                label=f"{label}: {region}",
+            )
     for key, colour in MARK_COLOURS.items():
         value = result.metrics.get(key)
         if value is not None:
@@ -113,11 +134,15 @@ def timeline_png(result: DrillResult, path: Path) -> None:
     axes[0].set_ylabel("latency (ms)")
     axes[0].legend(fontsize=7, loc="upper right")
     for region in sorted({h.region for h in result.observation.health}):
-        points = [(h.t - t0, 1 if h.reading.healthy else 0) for h in result.observation.health if h.region == region]
+        points = [
+            (h.t - t0, 1 if h.reading.healthy else 0)
+            for h in result.observation.health
+            if h.region == region
+        ]
         xs, ys = zip(*points, strict=True)
         axes[1].step(xs, ys, where="post", label=f"health {region}")
     axes[1].set_yticks([0, 1], ["unhealthy", "healthy"])
-    axes[1].set_xlabel(f"seconds after fault ({'real time' if result.time_scale == 1 else f'compressed clock x{result.time_scale:g}'})")
+    axes[1].set_xlabel(f"seconds after fault ({_short_clock(result.time_scale)})")
     axes[1].legend(fontsize=7)
     fig.suptitle(f"{result.fault.value} drill - {result.environment}")
     fig.tight_layout()

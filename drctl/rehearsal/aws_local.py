@@ -81,10 +81,12 @@ def nlb_name(settings: Settings) -> str:
 def create_bucket(settings: Settings) -> str:
     """The region's model bucket, versioned, named as the stack names it."""
     name = bucket_name(settings.name_prefix, ACCOUNT, settings.region)
-    s3 = boto3.client("s3", region_name=settings.region)
-    location = {} if settings.region == "us-east-1" else {
-        "CreateBucketConfiguration": {"LocationConstraint": settings.region}
-    }
+    s3: Any = boto3.client("s3", region_name=settings.region)
+    location = (
+        {}
+        if settings.region == "us-east-1"
+        else {"CreateBucketConfiguration": {"LocationConstraint": settings.region}}
+    )
     s3.create_bucket(Bucket=name, **location)
     s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
     return name
@@ -102,10 +104,13 @@ def replicate_to_peer(settings: Settings, source: str, destination: str) -> None
         },
         "Destination": {"Bucket": f"arn:aws:s3:::{destination}", "StorageClass": "STANDARD"},
     }
-    boto3.client("s3", region_name=settings.region).put_bucket_replication(
+    s3: Any = boto3.client("s3", region_name=settings.region)
+    s3.put_bucket_replication(
         Bucket=source,
         ReplicationConfiguration={
-            "Role": f"arn:aws:iam::{ACCOUNT}:role/{settings.name_prefix}-replication-{settings.region}",
+            "Role": (
+                f"arn:aws:iam::{ACCOUNT}:role/{settings.name_prefix}-replication-{settings.region}"
+            ),
             "Rules": [rule],
         },
     )

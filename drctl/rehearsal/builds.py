@@ -58,14 +58,22 @@ def regressed_model(source: Path, target: Path, seed: int = 7) -> Path:
         weights = numpy_helper.to_array(tensor)
         if weights.dtype == np.float32 and weights.size > 1:
             noise = rng.normal(0.0, 3.0 * float(weights.std() or 1.0), weights.shape)
-            tensor.CopyFrom(numpy_helper.from_array((weights + noise).astype(np.float32), tensor.name))
+            tensor.CopyFrom(
+                numpy_helper.from_array((weights + noise).astype(np.float32), tensor.name)
+            )
     target.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(model, str(target))
     return target
 
 
 def _build(spec: ModelSpec, bucket: str, region: str) -> S3Build:
-    result = build(spec, Target(kind="cpu"), f"s3://{bucket}/{region}/engines", BUILDER_IMAGE, latency_iterations=3)
+    result = build(
+        spec,
+        Target(kind="cpu"),
+        f"s3://{bucket}/{region}/engines",
+        BUILDER_IMAGE,
+        latency_iterations=3,
+    )
     location = parse_location(result.build_dir)
     assert isinstance(location, S3Build)
     return location
@@ -75,12 +83,15 @@ def build_all(env: LocalEnvironment) -> LocalBuilds:
     """Every build of the rehearsal, through engine_build into the emulated buckets."""
     spec = absolute_spec(env.settings["primary"].models[0], env.project_dir)
     released = {
-        role: _build(spec, env.declared[role].bucket, env.declared[role].region) for role in env.declared
+        role: _build(spec, env.declared[role].bucket, env.declared[role].region)
+        for role in env.declared
     }
     primary = env.declared["primary"]
     bad = regressed_model(Path(spec.onnx), env.workdir / "regressed" / "model.onnx")
     regressed = _build(spec.model_copy(update={"onnx": str(bad)}), primary.bucket, primary.region)
-    benign = _build(spec.model_copy(update={"precisions": ["fp32"]}), primary.bucket, primary.region)
+    benign = _build(
+        spec.model_copy(update={"precisions": ["fp32"]}), primary.bucket, primary.region
+    )
     shape = [1, *spec.inputs[0].opt[1:]]
     rng = np.random.default_rng(0)
     sample = rng.standard_normal(shape).astype(np.float32)

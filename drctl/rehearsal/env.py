@@ -105,12 +105,23 @@ class LocalEnvironment:
         self.zone_id, declared = declare_stacks(primary, dr)
         for region in declared:
             self.declared[region.role] = region
-            own = RegionStore(region.role, region.region, region.bucket, _s3(region.region), region.region)
+            own = RegionStore(
+                region.role, region.region, region.bucket, _s3(region.region), region.region
+            )
             peer_region = dr.region if region.role == "primary" else primary.region
-            replica = RegionStore("replica", peer_region, region.peer_bucket, _s3(peer_region), region.region)
+            replica = RegionStore(
+                "replica", peer_region, region.peer_bucket, _s3(peer_region), region.region
+            )
             self.trees[region.role] = (own, replica)
-        whole = {r: RegionStore(r, self.declared[r].region, self.declared[r].bucket, _s3(self.declared[r].region)) for r in self.declared}
-        self.replicator = Replicator([(whole["primary"], whole["dr"]), (whole["dr"], whole["primary"])])
+        whole = {
+            r: RegionStore(
+                r, self.declared[r].region, self.declared[r].bucket, _s3(self.declared[r].region)
+            )
+            for r in self.declared
+        }
+        self.replicator = Replicator(
+            [(whole["primary"], whole["dr"]), (whole["dr"], whole["primary"])]
+        )
 
     def _publish_and_replicate(self) -> None:
         for role, (own, _) in self.trees.items():
@@ -148,7 +159,9 @@ class LocalEnvironment:
     def outputs(self) -> dict[str, dict[str, Any]]:
         """Stack outputs of both regions, as drctl reads them from `pulumi stack output`."""
         return {
-            role: stack_outputs(self.declared[role], self.settings[role], self.servers[role].endpoint)
+            role: stack_outputs(
+                self.declared[role], self.settings[role], self.servers[role].endpoint
+            )
             for role in self.declared
         }
 
@@ -163,7 +176,9 @@ class LocalEnvironment:
     # Environment protocol -------------------------------------------------------------
     def steady_state(self) -> list[str]:
         """Both Tritons ready, DNS on the primary, trees verified, replication on."""
-        problems = [f"{r} Triton is not running" for r, s in self.servers.items() if not s.running()]
+        problems = [
+            f"{r} Triton is not running" for r, s in self.servers.items() if not s.running()
+        ]
         answer = self.standin.resolve(self.hostname)
         if self.declared["primary"].nlb_name not in answer.values:
             problems.append(f"DNS answers {answer.values}, not the primary")
@@ -197,7 +212,10 @@ class LocalEnvironment:
         for role, (own, replica) in self.trees.items():
             report = verify_release([own, replica], self.model, deep=False)
             backlog = [f for f in report.findings if f.kind in ("pending", "missing", "failed")]
-            out[role] = {"backlog_objects": len(backlog), "max_lag_s": round(report.max_lag_seconds, 3)}
+            out[role] = {
+                "backlog_objects": len(backlog),
+                "max_lag_s": round(report.max_lag_seconds, 3),
+            }
         return out
 
     def parity(self) -> dict[str, Any]:

@@ -1,12 +1,18 @@
 """How each fault is caused, mitigated and undone in the local environment.
 
-| fault | inject | mitigation the drill waits for | recover / fail back |
-|---|---|---|---|
-| region-outage | SIGKILL the primary Triton | Route 53 stand-in fails over; every client on DR | restart the primary, DNS and clients back |
-| gpu-node-loss | SIGKILL the primary Triton, start a replacement (pod rescheduled) | clients served again | clients back on the primary |
-| engine-corruption | overwrite the released engine object in the primary tree | store verify finds it; restore from the replica in the DR bucket; Triton reloads | - |
-| bad-version | publish a regressed build, Triton loads it | canary answers disagree with the reference; rollback; Triton reloads | - |
-| replication-pause | pause the replicator, publish a new version | backlog measured (RPO), replication resumed, replica complete | roll the extra version back |
+- region-outage: SIGKILL the primary Triton; the drill waits until the Route 53 stand-in has
+  failed over and every client is served by DR; recovery restarts the primary on its ports and
+  waits until DNS and clients are back (fail back).
+- gpu-node-loss: SIGKILL the primary Triton and start a replacement (a rescheduled pod); the
+  drill waits until clients are served again, then until they are back on the primary.
+- engine-corruption: overwrite the released engine object in the primary tree; mitigation is
+  the runbook's: store verify finds it, restore from the replica in the DR bucket (or an
+  earlier object version), Triton reloads.
+- bad-version: publish a regressed build and load it; a canary comparing answers with the
+  reference model flags it; rollback; Triton reloads.
+- replication-pause: pause the replicator stand-in and publish a new version; the backlog and
+  lag are measured (RPO), replication resumes until the replica is complete; recovery rolls
+  the extra version back.
 """
 
 from __future__ import annotations
@@ -82,25 +88,43 @@ def mitigate(env: LocalEnvironment, fault: Fault, timeline: Timeline, deadline: 
     if fault is Fault.REGION_OUTAGE:
         wait_until(lambda: settled(env, env.dr), deadline, "every client on the DR region")
     elif fault is Fault.GPU_NODE_LOSS:
-        wait_until(lambda: settled(env, env.primary) or settled(env, env.dr), deadline, "clients served again")
+        wait_until(
+            lambda: settled(env, env.primary) or settled(env, env.dr),
+            deadline,
+            "clients served again",
+        )
     elif fault is Fault.ENGINE_CORRUPTION:
         report = verify_release([own, replica], env.model)
         timeline.mark("detected", "; ".join(f"{f.kind} {f.key}" for f in report.findings))
         restore(own, replica, env.model)
-        wait_until(lambda: verify_release([own, replica], env.model).ok, deadline, "a verified tree")
+        wait_until(
+            lambda: verify_release([own, replica], env.model).ok, deadline, "a verified tree"
+        )
         env.servers["primary"].reload()
     elif fault is Fault.BAD_VERSION:
-        wait_until(lambda: canary_agreement(env) < CANARY_MIN_AGREEMENT, deadline, "the canary to flag the version")
+        wait_until(
+            lambda: canary_agreement(env) < CANARY_MIN_AGREEMENT,
+            deadline,
+            "the canary to flag the version",
+        )
         timeline.mark("detected", f"canary agreement {canary_agreement(env):.2f}")
         rollback([own, replica], env.model)
         env.servers["primary"].reload()
-        wait_until(lambda: canary_agreement(env) >= CANARY_MIN_AGREEMENT, deadline, "good answers again")
+        wait_until(
+            lambda: canary_agreement(env) >= CANARY_MIN_AGREEMENT, deadline, "good answers again"
+        )
     elif fault is Fault.REPLICATION_PAUSE:
         time.sleep(1.0)
         rpo = env.rpo()["primary"]
-        timeline.mark("detected", f"backlog {rpo['backlog_objects']} objects, lag {rpo['max_lag_s']} s")
+        timeline.mark(
+            "detected", f"backlog {rpo['backlog_objects']} objects, lag {rpo['max_lag_s']} s"
+        )
         env.replicator.paused.clear()
-        wait_until(lambda: verify_release([own, replica], env.model, deep=False).ok, deadline, "replica caught up")
+        wait_until(
+            lambda: verify_release([own, replica], env.model, deep=False).ok,
+            deadline,
+            "replica caught up",
+        )
     timeline.mark("mitigated")
 
 

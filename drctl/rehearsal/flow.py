@@ -68,7 +68,10 @@ def run(
     say: Callable[[str], None] = lambda _text: None,
 ) -> Rehearsal:
     """Set up both regions, run the drills in order, write every report and the summary."""
-    primary, dr = load_stack_settings("primary", project_dir), load_stack_settings("dr", project_dir)
+    primary, dr = (
+        load_stack_settings("primary", project_dir),
+        load_stack_settings("dr", project_dir),
+    )
     rehearsal = Rehearsal(report_dir, time_scale, predicted_rto_s(primary))
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="trt-dr-rehearsal-") as work:
@@ -90,7 +93,9 @@ def run(
 
 def _write_outputs(env: LocalEnvironment, report_dir: Path) -> None:
     for role, outputs in env.outputs().items():
-        _atomic_write(report_dir / "outputs" / f"{role}.json", json.dumps(outputs, indent=2).encode())
+        _atomic_write(
+            report_dir / "outputs" / f"{role}.json", json.dumps(outputs, indent=2).encode()
+        )
 
 
 def summary_rows(rehearsal: Rehearsal) -> list[dict[str, Any]]:
@@ -123,13 +128,15 @@ def write_summary(rehearsal: Rehearsal) -> Path:
         f"Predicted failover RTO with the stack's real settings (interval x threshold + TTL): "
         f"{rehearsal.predicted_rto_s:.0f} s.",
         "",
-        "| drill | verdict | RTO (s, compressed) | RTO (s, real scale) | failed: DNS client | failed: failover client | report |",
+        "| drill | verdict | RTO (s, compressed) | RTO (s, real scale) | failed: DNS client "
+        "| failed: failover client | report |",
         "|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         lines.append(
             f"| {row['drill']} | {row['verdict']} | {row['rto_s']} | {row['rto_real_scale_s']} | "
-            f"{row['failed_dns_client']} | {row['failed_failover_client']} | {Path(row['report']).name} |"
+            f"{row['failed_dns_client']} | {row['failed_failover_client']} | "
+            f"{Path(row['report']).name} |"
         )
     if rehearsal.interrupted:
         lines += ["", "Interrupted (Ctrl-C): the primary was restored; later drills did not run."]

@@ -51,9 +51,17 @@ class LocalObservers:
     def start(self, stop: threading.Event) -> None:
         """Start the three observer threads."""
         self.threads = [
-            threading.Thread(target=self.plain.run, args=(MAX_SECONDS, MAX_REQUESTS, stop), name="probe"),
-            threading.Thread(target=self.client_probe.run, args=(MAX_SECONDS, MAX_REQUESTS, stop), name="client-probe"),
-            threading.Thread(target=self.health.run, args=(MAX_SECONDS, MAX_REQUESTS, stop), name="health"),
+            threading.Thread(
+                target=self.plain.run, args=(MAX_SECONDS, MAX_REQUESTS, stop), name="probe"
+            ),
+            threading.Thread(
+                target=self.client_probe.run,
+                args=(MAX_SECONDS, MAX_REQUESTS, stop),
+                name="client-probe",
+            ),
+            threading.Thread(
+                target=self.health.run, args=(MAX_SECONDS, MAX_REQUESTS, stop), name="health"
+            ),
         ]
         for thread in self.threads:
             thread.start()
