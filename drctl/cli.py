@@ -13,6 +13,7 @@ import typer
 from drctl.plan_cli import plan_command
 from drctl.rehearse_cli import rehearse_command
 from drctl.review.cli import cost_app, posture_command, review_command
+from drctl.runbook.cli import runbook_app
 from drctl.store.cli import status_command, store_app
 
 app = typer.Typer(
@@ -35,3 +36,4 @@ app.command("status")(status_command)
 app.add_typer(cost_app, name="cost")
 app.command("posture")(posture_command)
 app.command("review")(review_command)
+app.add_typer(runbook_app, name="runbook")

@@ -46,7 +46,7 @@ class Builds:
 def build_example(out: Path) -> Builds:
     """Build ``models/classifier.onnx`` twice (max batch 4 and 2, so two build keys)."""
     from engine_build.build import build
-    from engine_build.spec import ModelSpec, Target
+    from engine_build.spec import InputSpec, ModelSpec, Target
 
     dirs = []
     for max_batch in (4, 2):
@@ -54,12 +54,12 @@ def build_example(out: Path) -> Builds:
             name="classifier",
             onnx=str(PROJECT_DIR / "models/classifier.onnx"),
             inputs=[
-                {
-                    "name": "input",
-                    "min": [1, 3, 224, 224],
-                    "opt": [1, 3, 224, 224],
-                    "max": [max_batch, 3, 224, 224],
-                }
+                InputSpec(
+                    name="input",
+                    min=[1, 3, 224, 224],
+                    opt=[1, 3, 224, 224],
+                    max=[max_batch, 3, 224, 224],
+                )
             ],
             max_batch=max_batch,
             precisions=["fp32"],
@@ -104,7 +104,8 @@ class LocalEnvironment:
 
     def client(self, service: str, region: str) -> Any:
         """A boto3 client for the moto server."""
-        return boto3.client(service, region_name=region, endpoint_url=self.url, **_creds())
+        factory: Any = boto3.client
+        return factory(service, region_name=region, endpoint_url=self.url, **_creds())
 
     def store(self, role: str, root: str = "") -> RegionStore:
         """A region's bucket (``root=""``) or tree as the model store sees it."""
