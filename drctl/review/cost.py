@@ -246,18 +246,18 @@ def stack_region(evaluation: Evaluation) -> str:
 
 
 def _usage_lines(ctx: _Ctx, evaluation: Evaluation) -> Iterator[CostLine]:
-    nats = evaluation.of_type("aws:ec2/natGateway:NatGateway")
-    if nats and ctx.usage.nat_processed_gb:
+    nats = sorted(evaluation.of_type("aws:ec2/natGateway:NatGateway"), key=lambda r: r.name)
+    if nats and ctx.usage.nat_processed_gb:  # on the first NAT by name: stable across runs
         price = ctx.prices.lookup("nat_gateway", "data", ctx.region)
-        yield _line(
-            ctx, nats[0], "network", "NAT data processed (usage)", ctx.usage.nat_processed_gb, price
-        )
+        comp = component_name(evaluation, nats[0])
+        what = "NAT data processed (usage)"
+        yield _line(ctx, nats[0], comp, what, ctx.usage.nat_processed_gb, price)
     for svc in evaluation.of_type("kubernetes:core/v1:Service"):
         if any(True for _ in _service(ctx, svc, "")) and ctx.usage.nlb_lcus:
             price = ctx.prices.lookup("nlb", "lcu", ctx.region)
-            yield _line(
-                ctx, svc, "endpoint", "NLB capacity units (usage)", ctx.usage.nlb_lcus, price
-            )
+            comp = component_name(evaluation, svc)
+            what = "NLB capacity units (usage)"
+            yield _line(ctx, svc, comp, what, ctx.usage.nlb_lcus, price)
     if ctx.usage.hosted_zones:
         zone = Registered(
             "usage:hosted-zone",
@@ -270,9 +270,8 @@ def _usage_lines(ctx: _Ctx, evaluation: Evaluation) -> Iterator[CostLine]:
             [],
         )
         price = ctx.prices.lookup("route53_hosted_zone", "zone", ctx.region)
-        yield _line(
-            ctx, zone, "dns", "hosted zone (existing, from usage)", ctx.usage.hosted_zones, price
-        )
+        what = "hosted zone (existing, from usage)"
+        yield _line(ctx, zone, "dns", what, ctx.usage.hosted_zones, price)
 
 
 def estimate(
