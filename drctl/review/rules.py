@@ -98,12 +98,15 @@ def _of(resources: Sequence[Resource], type_: str) -> list[Resource]:
 
 
 def _for_bucket(resources: Sequence[Resource], type_: str, bucket: Resource) -> list[Resource]:
-    """Child configurations of ``bucket`` (matched by name; a lone bucket owns unnamed ones)."""
-    name = bucket.inputs.get("bucket")
+    """Child configurations of ``bucket``, matched by bucket name.
+
+    A lone bucket owns every configuration: during a first preview the configurations' bucket
+    input is still unknown (Pulumi's unknown sentinel), so names cannot match yet.
+    """
     found = _of(resources, type_)
     if len(_of(resources, BUCKET)) == 1:
-        return [r for r in found if r.inputs.get("bucket") in (name, None)]
-    return [r for r in found if r.inputs.get("bucket") == name]
+        return found
+    return [r for r in found if r.inputs.get("bucket") == bucket.inputs.get("bucket")]
 
 
 def bucket_versioned(resources: Sequence[Resource], ctx: RuleContext) -> list[Violation]:
