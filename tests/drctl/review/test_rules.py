@@ -189,3 +189,20 @@ def test_policy_config_overrides_warmup(settings: dict[str, Settings]) -> None:
 )
 def test_image_release(image: str, release: str | None) -> None:
     assert image_release(image) == release
+
+
+def test_unknown_bucket_input_during_a_first_preview(
+    dr: list[Registered], ctx: RuleContext
+) -> None:
+    unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # Pulumi's unknown-value sentinel
+    pending = copy.deepcopy(dr)
+    for res in pending:
+        if res.type.startswith("aws:s3/bucket") and res.type != "aws:s3/bucket:Bucket":
+            res.inputs["bucket"] = unknown
+    for policy in (
+        "bucket-versioned",
+        "bucket-encrypted-kms",
+        "bucket-replicated-rtc",
+        "no-public-buckets",
+    ):
+        assert violations(policy, pending, ctx) == []
