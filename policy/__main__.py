@@ -25,13 +25,8 @@ from pulumi_policy import (  # noqa: E402
     StackValidationPolicy,
 )
 
-from drctl.review.rules import (  # noqa: E402
-    POLICIES,
-    Policy,
-    context_for,
-    stack_of_region,
-    stack_settings,
-)
+from drctl.review.rules import POLICIES, Policy  # noqa: E402
+from drctl.review.stackfiles import context_for, stack_of_region, stack_settings  # noqa: E402
 
 SCHEMAS = {
     "dr-capacity-fraction": PolicyConfigSchema(

@@ -27,8 +27,8 @@ from drctl.review.report import (
     load_costs,
     render_review,
 )
-from drctl.review.rules import stack_settings
 from drctl.review.snapshot import evaluate_project
+from drctl.review.stackfiles import stack_settings
 from drctl.review.tiers import tier_costs
 from drctl.review.usage import Usage, load_usage
 from infra.config import ConfigError

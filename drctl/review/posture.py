@@ -8,14 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from drctl.review.errors import ReviewError
-from drctl.review.rules import (
-    RtoBudget,
-    Violation,
-    check_all,
-    context_for,
-    primary_gpus,
-    rto_budget,
-)
+from drctl.review.rules import RtoBudget, Violation, check_all, primary_gpus, rto_budget
+from drctl.review.stackfiles import context_for
 from infra.config import Settings
 from infra.offline import Evaluation
 

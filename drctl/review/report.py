@@ -26,8 +26,8 @@ from drctl.review.markdown import (
 from drctl.review.posture import Posture, build_posture
 from drctl.review.preview import load_preview
 from drctl.review.prices import PriceTable
-from drctl.review.rules import stack_settings
 from drctl.review.snapshot import STACKS, evaluate_project
+from drctl.review.stackfiles import stack_settings
 from drctl.review.tiers import TierCost, tier_costs
 from drctl.review.usage import Usage
 from infra.offline import Evaluation

@@ -4,7 +4,7 @@ Each rule takes the stack's resources (anything with ``type``, ``name``, ``urn``
 ``infra.offline.Registered`` in tests and drctl, a thin wrapper of ``pulumi_policy``'s resources
 in the policy pack) and a :class:`RuleContext`, and returns :class:`Violation` records. Facts the
 resources do not carry (RTO objective, DR tier, GPUs per node, the peer's size) come from the
-project's validated stack files.
+project's validated stack files (``drctl.review.stackfiles``).
 """
 
 from __future__ import annotations
@@ -12,12 +12,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
-
-from infra.config import NAMESPACE, Settings, parse_settings
+from infra.config import Settings
 
 BUCKET = "aws:s3/bucket:Bucket"
 VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
@@ -384,42 +381,3 @@ POLICIES: dict[str, Policy] = {
 def check_all(resources: Sequence[Resource], ctx: RuleContext) -> list[Violation]:
     """Every policy's violations, in policy order."""
     return [v for policy in POLICIES.values() for v in policy(resources, ctx)]
-
-
-def stack_settings(project_dir: Path) -> dict[str, Settings]:
-    """Validated settings of every ``Pulumi.<stack>.yaml``, primary first (ConfigError if bad)."""
-    result = {}
-    for path in sorted(project_dir.glob("Pulumi.*.yaml")):
-        stack = path.name.split(".")[1]
-        config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
-        prefix = f"{NAMESPACE}:"
-        raw = {k.removeprefix(prefix): v for k, v in config.items() if k.startswith(prefix)}
-        result[stack] = parse_settings(raw, stack, "trt-dr")
-    return dict(sorted(result.items(), key=lambda item: item[1].role != "primary"))
-
-
-def context_for(
-    stack: str, settings: Mapping[str, Settings], config: Mapping[str, Any] | None = None
-) -> RuleContext:
-    """The rule context of ``stack``: its settings, its peer's, and the policy configuration."""
-    own = settings.get(stack)
-    peer = settings.get(own.peer_stack) if own else None
-    cfg = config or {}
-    rto = cfg.get("health-check-within-rto") or {}
-    warm = {
-        tier: Warmup(int(v["node"]), int(v["pod"])) for tier, v in (rto.get("warmup") or {}).items()
-    }
-    fraction = (cfg.get("dr-capacity-fraction") or {}).get("fraction", DEFAULT_CAPACITY_FRACTION)
-    return RuleContext(
-        settings=own,
-        peer=peer,
-        warmup={**DEFAULT_WARMUP, **warm},
-        capacity_fraction=float(fraction),
-        client_cache_seconds=int(rto.get("clientCacheSeconds", 0)),
-    )
-
-
-def stack_of_region(resources: Sequence[Resource], settings: Mapping[str, Settings]) -> str | None:
-    """The stack whose region is the region of the resources' AWS provider (policy pack use)."""
-    regions = {str(r.inputs.get("region")) for r in resources if r.type == "pulumi:providers:aws"}
-    return next((name for name, s in settings.items() if s.region in regions), None)

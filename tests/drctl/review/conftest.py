@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from drctl.review.prices import PriceTable, load_prices
-from drctl.review.rules import stack_settings
+from drctl.review.stackfiles import stack_settings
 from drctl.review.usage import Usage, load_usage
 from infra.config import Settings
 from infra.offline import PROJECT_DIR, Evaluation, Registered, evaluate

@@ -14,10 +14,9 @@ from drctl.review.rules import (
     POLICIES,
     RuleContext,
     check_all,
-    context_for,
     image_release,
-    stack_of_region,
 )
+from drctl.review.stackfiles import context_for, stack_of_region
 from infra.config import Settings
 from infra.offline import Evaluation, Registered
 
