@@ -25,6 +25,7 @@ from drctl.rehearsal.observe import LocalObservers
 from drctl.rehearsal.region_server import RegionServer
 from drctl.rehearsal.route53_config import load_route53
 from drctl.rehearsal.route53_standin import Route53StandIn
+from drctl.store.errors import StoreError
 from drctl.store.publish import publish
 from drctl.store.replicator import replicate_once
 from drctl.store.s3ops import RegionStore
@@ -44,6 +45,7 @@ class Replicator:
         self.period_s = period_s
         self.paused = threading.Event()
         self.stop = threading.Event()
+        self.errors: list[str] = []
         self.thread = threading.Thread(target=self._loop, name="replicator", daemon=True)
 
     def once(self) -> None:
@@ -53,8 +55,18 @@ class Replicator:
 
     def _loop(self) -> None:
         while not self.stop.wait(self.period_s):
-            if not self.paused.is_set():
+            if self.paused.is_set():
+                continue
+            try:
                 self.once()
+            except StoreError as error:  # like S3, keep replicating after a failed pass
+                self.errors.append(str(error))
+
+    def close(self) -> None:
+        """Stop the loop and wait for the pass in flight."""
+        self.stop.set()
+        if self.thread.is_alive():
+            self.thread.join(timeout=10.0)
 
 
 class LocalEnvironment:
@@ -129,7 +141,7 @@ class LocalEnvironment:
             self.baseline[role] = 1
         self.replicator.once()
         self.replicator.thread.start()
-        self._stack.callback(self.replicator.stop.set)
+        self._stack.callback(self.replicator.close)
 
     def _serve(self) -> None:
         for role, (own, _) in self.trees.items():

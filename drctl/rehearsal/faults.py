@@ -134,11 +134,18 @@ def recover(env: LocalEnvironment, fault: Fault, timeline: Timeline, deadline: f
     if fault is Fault.REGION_OUTAGE:
         primary.start()
         timeline.mark("primary-restarted")
-    if fault in (Fault.REGION_OUTAGE, Fault.GPU_NODE_LOSS):
-        wait_until(lambda: settled(env, env.primary), deadline, "clients back on the primary")
-    elif fault is Fault.REPLICATION_PAUSE:
+    if fault is Fault.REPLICATION_PAUSE:
         own, replica = env.trees["primary"]
         rollback([own, replica], env.model, to=env.baseline["primary"])
+    # Every drill ends failed back: DNS on the primary and the clients with it (a model reload
+    # briefly fails Triton's strict readiness, which can fail the region over on its own).
+    wait_until(lambda: dns_on_primary(env), deadline, "DNS back on the primary")
+    wait_until(lambda: settled(env, env.primary), deadline, "clients back on the primary")
+
+
+def dns_on_primary(env: LocalEnvironment) -> bool:
+    """The Route 53 stand-in answers with the primary's load balancer."""
+    return env.declared["primary"].nlb_name in env.standin.resolve(env.hostname).values
 
 
 def restore_primary(env: LocalEnvironment) -> None:
@@ -151,9 +158,4 @@ def restore_primary(env: LocalEnvironment) -> None:
     if primary.released_version() != env.baseline["primary"]:
         rollback([own, replica], env.model, to=env.baseline["primary"])
         primary.reload()
-    deadline = time.monotonic() + 60.0
-    wait_until(
-        lambda: env.declared["primary"].nlb_name in env.standin.resolve(env.hostname).values,
-        deadline,
-        "DNS back on the primary",
-    )
+    wait_until(lambda: dns_on_primary(env), time.monotonic() + 60.0, "DNS back on the primary")

@@ -47,7 +47,12 @@ def source_status(s3: Any, bucket: str, info: ObjectInfo) -> str:
         if info.version_id:
             args["VersionId"] = info.version_id
         tags = s3.get_object_tagging(**args).get("TagSet", [])
-    return next((t["Value"] for t in tags if t["Key"] == STATUS_TAG), "PENDING")
+    value = next((t["Value"] for t in tags if t["Key"] == STATUS_TAG), None)
+    if value is None:
+        return "PENDING"
+    status, _, version = value.partition("@")
+    # A tag copied along with the object (CopyObject) describes another version: ignore it.
+    return status if version == (info.version_id or "") else "PENDING"
 
 
 def _age(info: ObjectInfo, now: datetime) -> float:

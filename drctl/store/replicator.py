@@ -123,13 +123,17 @@ def read_config(store: RegionStore) -> dict[str, Any]:
 
 
 def _tag(store: RegionStore, key: str, version_id: str, status: str) -> None:
-    """Record the replication status on the source version (does not create a new version)."""
+    """Record the replication status on the source version (does not create a new version).
+
+    The value names the version it describes (``COMPLETED@<version id>``): CopyObject copies
+    tags, and a copy of a replicated object is a new object that still needs replicating.
+    """
     with s3_errors(store.bucket, key):
         store.s3.put_object_tagging(
             Bucket=store.bucket,
             Key=key,
             VersionId=version_id,
-            Tagging={"TagSet": [{"Key": STATUS_TAG, "Value": status}]},
+            Tagging={"TagSet": [{"Key": STATUS_TAG, "Value": f"{status}@{version_id}"}]},
         )
 
 

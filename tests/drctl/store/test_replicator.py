@@ -32,8 +32,24 @@ def test_copies_new_versions_and_marks_both_sides(regions) -> None:
     tags = primary.s3.get_object_tagging(
         Bucket=primary.bucket, Key="repository/m/1/model.onnx", VersionId=version
     )["TagSet"]
-    assert tags == [{"Key": "trtdr-replication", "Value": "COMPLETED"}]
+    assert tags == [{"Key": "trtdr-replication", "Value": f"COMPLETED@{version}"}]
     assert replicate_once(primary, [dr]).copied == []
+
+
+def test_a_server_side_copy_of_a_replicated_object_is_replicated_too(regions) -> None:
+    primary, dr = regions
+    version = put(primary, "engines/m/cpu/k/model.onnx")
+    replicate_once(primary, [dr])
+    primary.s3.copy_object(  # the publish step copies build files like this; tags come along
+        Bucket=primary.bucket,
+        Key="repository/m/2/model.onnx",
+        CopySource={
+            "Bucket": primary.bucket,
+            "Key": "engines/m/cpu/k/model.onnx",
+            "VersionId": version,
+        },
+    )
+    assert replicate_once(primary, [dr]).copied == ["repository/m/2/model.onnx"]
 
 
 def test_replicas_are_not_sent_back(regions) -> None:
