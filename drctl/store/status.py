@@ -92,6 +92,11 @@ def _models(store: RegionStore, report: StatusReport) -> list[str]:
         return []
 
 
+# Where a build read its files: each region's build Job reads its own bucket, so these differ
+# between regions for the very same model and must not break parity.
+LOCATION_FIELDS = ("onnx", "calibration", "validation")
+
+
 def _lineage(store: RegionStore, model: str, report: StatusReport) -> str | None:
     """What the released build was made from (ONNX digest + spec), or None."""
     try:
@@ -102,7 +107,8 @@ def _lineage(store: RegionStore, model: str, report: StatusReport) -> str | None
         return None
     if found is None:
         return None
-    return json.dumps([found[0].onnx_sha256, found[0].spec], sort_keys=True)
+    spec = {k: v for k, v in found[0].spec.items() if k not in LOCATION_FIELDS}
+    return json.dumps([found[0].onnx_sha256, spec], sort_keys=True)
 
 
 def _row(

@@ -29,6 +29,7 @@ def write_build(
     seed: str = "a",
     engine_bytes: int = 4096,
     onnx_sha256: str = "0" * 64,
+    spec: dict[str, object] | None = None,
 ) -> Path:
     """An engine_build-shaped output: Triton config, version-1 engine, a report, a manifest."""
     build = root / f"build-{model}-{seed}"
@@ -46,7 +47,7 @@ def write_build(
     manifest = Manifest(
         key=hashlib.sha256(f"{model}-{seed}".encode()).hexdigest(),
         model=model,
-        spec={"name": model},
+        spec=spec or {"name": model},
         target={"gpu": "cpu"},
         backend="onnxruntime",
         backend_version="1.20",

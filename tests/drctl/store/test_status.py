@@ -29,6 +29,19 @@ def test_each_region_own_build_of_same_onnx_is_parity(regions, tmp_path: Path, t
     ]
 
 
+def test_builds_reading_their_own_bucket_keep_parity(regions, tmp_path: Path) -> None:
+    p_own, _, d_own, _ = trees(regions)
+    for own, seed in ((p_own, "h100"), (d_own, "l40s")):
+        where = f"s3://bucket-{seed}/inputs/onnx/{'0' * 64}.onnx"
+        publish(own, write_build(tmp_path, seed=seed, spec={"name": "resnet", "onnx": where}))
+    replicate_all(list(regions))
+    assert [r.parity for r in status(views(regions, None, None)).rows] == [True, True]
+    changed = write_build(tmp_path, seed="other", spec={"name": "resnet", "maxBatch": 4})
+    publish(d_own, changed)
+    replicate_all(list(regions))
+    assert [r.parity for r in status(views(regions, None, None)).rows] == [False, False]
+
+
 def test_different_onnx_breaks_parity(regions, tmp_path: Path) -> None:
     p_own, _, d_own, _ = trees(regions)
     publish(p_own, write_build(tmp_path, seed="a"))
