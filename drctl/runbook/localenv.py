@@ -31,6 +31,7 @@ REGIONS = {
     "dr": ("us-west-2", "trt-dr-models-local-usw2"),
 }
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+UNREACHABLE = "http://127.0.0.1:9"
 BASE_CAPABILITIES = frozenset({"s3", "route53-api", "outputs"})
 
 
@@ -201,13 +202,19 @@ class LocalEnvironment:
             self.replicator = None
 
     def params(self) -> dict[str, str]:
-        """Values this environment offers for params of the same name."""
+        """Values this environment offers for params of the same name.
+
+        It has no Triton and no Kubernetes: endpoint and node params get an unreachable URL
+        and a node that does not exist, so a step using them fails unless it is local=skip.
+        """
         return {
             "model": self.builds.model,
             "primary_health_check": self.health_checks["primary"],
             "dr_health_check": self.health_checks["dr"],
             "fallback_build": str(self.builds.fallback),
             "outputs": str(self.workdir / "outputs"),
+            **{name: UNREACHABLE for name in ("endpoint", "primary_endpoint", "dr_endpoint")},
+            "node": "no-such-node.local",
         }
 
     def apply(self, fault_name: str | None) -> dict[str, str]:

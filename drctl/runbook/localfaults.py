@@ -6,6 +6,7 @@ runbook's recovery is exercised for real, and returns the params the fault deter
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -47,7 +48,21 @@ def replication_failure(env: LocalEnvironment) -> dict[str, str]:
     return {"region": "primary"}
 
 
+def dr_no_gpu_capacity(env: LocalEnvironment) -> dict[str, str]:
+    """No capacity error exists locally (moto's EKS node groups are ACTIVE at once).
+
+    Nothing is broken; the fault only reports the DR version serving "the GPU engine" now
+    (locally a CPU build too), which the runbook restores at the end.
+    """
+    release = env.store("dr", "us-west-2")
+    body = release.s3.get_object(
+        Bucket=release.bucket, Key=release.key(f"releases/{env.builds.model}.json")
+    )
+    return {"gpu_version": str(json.loads(body["Body"].read())["version"])}
+
+
 FAULTS: dict[str, Fault] = {
+    "dr-no-gpu-capacity": dr_no_gpu_capacity,
     "engine-corruption": engine_corruption,
     "bad-version": bad_version,
     "replication-failure": replication_failure,
