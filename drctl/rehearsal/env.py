@@ -9,7 +9,6 @@ stand-in over the declared health checks and records. Everything started is stop
 from __future__ import annotations
 
 import threading
-import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -17,14 +16,16 @@ from typing import Any
 import boto3
 import numpy as np
 
+from drctl.drill import faults
 from drctl.drill.engine import Fault, Timeline
-from drctl.rehearsal import faults
+from drctl.drill.triton_call import call, make_client
 from drctl.rehearsal.aws_local import DeclaredRegion, declare_stacks, moto_server, stack_outputs
 from drctl.rehearsal.builds import LocalBuilds, build_all
 from drctl.rehearsal.observe import LocalObservers
 from drctl.rehearsal.region_server import RegionServer
 from drctl.rehearsal.route53_config import load_route53
 from drctl.rehearsal.route53_standin import Route53StandIn
+from drctl.store.buildtree import S3Build
 from drctl.store.errors import StoreError
 from drctl.store.publish import publish
 from drctl.store.replicator import replicate_once
@@ -34,6 +35,8 @@ from drctl.store.status import status as store_status
 from drctl.store.verify import verify_release
 from infra.config import Settings
 
+SETTLED_REQUESTS = 5  # consecutive requests that show a state has settled
+REGION_OUTPUT = "SERVED_BY_REGION"
 LABEL = "local rehearsal (moto + Route 53 and replication stand-ins + real Triton)"
 
 
@@ -181,6 +184,65 @@ class LocalEnvironment:
         """Region whose load balancer a DNS answer names."""
         return next((d.region for d in self.declared.values() if d.nlb_name in value), value)
 
+    @property
+    def bad_build(self) -> S3Build:
+        """The regressed build the bad-version drill publishes."""
+        return self.builds.regressed
+
+    @property
+    def extra_build(self) -> S3Build:
+        """A second good build the replication-pause drill publishes."""
+        return self.builds.benign
+
+    def fail_primary_region(self) -> None:
+        """The abrupt region outage: SIGKILL the primary's Triton."""
+        self.servers["primary"].kill()
+
+    def heal_primary_region(self) -> None:
+        """Restart the primary's Triton on its ports if it is down."""
+        if not self.servers["primary"].running():
+            self.servers["primary"].start()
+
+    def replace_primary_node(self, timeline: Timeline) -> None:
+        """A lost GPU node: the Triton dies and a replacement starts (rescheduled pod)."""
+        self.servers["primary"].kill()
+        self.servers["primary"].start()
+        timeline.mark("replacement-ready")
+
+    def reload_primary(self) -> None:
+        """Load the primary tree's released version into the primary's Triton."""
+        self.servers["primary"].reload()
+
+    def canary_agreement(self) -> float:
+        """Top-1 agreement of the primary's answers with the reference model (fixed batch)."""
+        client = make_client(self.servers["primary"].endpoint, 5.0)
+        try:
+            answer = call(client, self.model, {"input": self.builds.canary})
+        finally:
+            client.close()
+        logits = next(v for k, v in answer.outputs.items() if k != REGION_OUTPUT)
+        return float(np.mean(np.asarray(logits).argmax(axis=1) == self.builds.golden))
+
+    def pause_replication(self) -> None:
+        """Stop the replicator stand-in's passes."""
+        self.replicator.paused.set()
+
+    def resume_replication(self) -> None:
+        """Resume the replicator stand-in's passes."""
+        self.replicator.paused.clear()
+
+    def dns_on_primary(self) -> bool:
+        """The Route 53 stand-in answers with the primary's load balancer."""
+        return self.declared["primary"].nlb_name in self.standin.resolve(self.hostname).values
+
+    def settled(self, region: str) -> bool:
+        """The last few requests of both probes succeeded in ``region``."""
+        runs = self.observers_now.last(SETTLED_REQUESTS)
+        return all(
+            len(run) == SETTLED_REQUESTS and all(ok and r == region for ok, r in run)
+            for run in runs
+        )
+
     def inputs(self) -> dict[str, np.ndarray]:
         """One fixed request: the model's optimal shape at batch 1."""
         return {"input": self.builds.sample}
@@ -246,8 +308,3 @@ class LocalEnvironment:
 
 def _s3(region: str) -> Any:
     return boto3.client("s3", region_name=region)
-
-
-def settle(seconds: float) -> None:
-    """Let observers collect a little more after an event (bounded, real time)."""
-    time.sleep(seconds)
