@@ -3,7 +3,7 @@
 For each (interval, failure threshold, TTL) the local rehearsal environment runs region-outage
 drills (primary Triton killed) with the Route 53 stand-in on a compressed clock, and prints the
 measured times converted back to real scale next to the predicted budget
-interval x threshold + TTL. Usage: ``python benchmarks/failover.py [--runs 2] [--scale 0.05]``.
+interval x threshold + TTL. Usage: ``python -m benchmarks.failover [--runs 2] [--scale 0.05]``.
 """
 
 from __future__ import annotations
