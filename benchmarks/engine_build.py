@@ -7,7 +7,7 @@ shapes (11.7 M parameters, 224x224 input) but seeded random weights and inputs: 
 weights are downloaded, so the INT8 metrics describe this synthetic network, not a
 trained ImageNet model.
 
-Run: .venv/bin/python benchmarks/engine_build.py [--iterations 30] [--batch 1]
+Run: .venv/bin/python -m benchmarks.engine_build [--iterations 30] [--batch 1]
 """
 
 from __future__ import annotations
