@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import typer
 
+from drctl.drill_cli import drill_app
 from drctl.plan_cli import plan_command
 from drctl.rehearse_cli import rehearse_command
 from drctl.review.cli import cost_app, posture_command, review_command
@@ -31,6 +32,7 @@ def main() -> None:
 
 app.command("plan")(plan_command)
 app.command("rehearse")(rehearse_command)
+app.add_typer(drill_app, name="drill")
 app.add_typer(store_app, name="store")
 app.command("status")(status_command)
 app.add_typer(cost_app, name="cost")

@@ -88,7 +88,8 @@ def test_a_clean_drill_runs_every_phase_and_never_forces_a_restore() -> None:
     env = ScriptedEnvironment()
     result = run_drill(env, Fault.REGION_OUTAGE, budget_s=5, warmup_s=0)
     assert env.calls == ["inject", "mitigate", "recover"]
-    assert [m.name for m in result.timeline.marks] == ["fault", "mitigated", "recovering", "recovered"]
+    names = [m.name for m in result.timeline.marks]
+    assert names == ["fault", "mitigated", "recovering", "recovered"]
     assert result.aborted is None and env.recorder.joined
 
 

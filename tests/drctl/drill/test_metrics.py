@@ -13,20 +13,27 @@ def req(t: float, region: str, ok: bool = True) -> RequestLog:
 
 
 def outage_result(scale: float = 0.1, objective: float = 300.0) -> DrillResult:
-    plain = [req(9.5, "p"), req(10.1, "p", False), req(10.5, "p", False), req(11.0, "d"), req(12.0, "d"), req(16.0, "p")]
-    client = [req(9.5, "p"), req(10.1, "d"), req(10.5, "d"), req(11.0, "d"), req(12.0, "d"), req(16.0, "p")]
+    plain = [req(9.5, "p"), req(10.1, "p", False), req(10.5, "p", False)]
+    plain += [req(11.0, "d"), req(12.0, "d"), req(16.0, "p")]
+    client = [
+        req(t, r) for t, r in ((9.5, "p"), (10.1, "d"), (10.5, "d"), (11.0, "d"), (12.0, "d"))
+    ]
+    client.append(req(16.0, "p"))
     health = [
         HealthLog(9.0, "p", HealthReading("hc-p", True, 3, 3)),
         HealthLog(10.4, "p", HealthReading("hc-p", False, 0, 3)),
     ]
-    timeline = Timeline([Mark(10.0, "fault"), Mark(12.5, "mitigated"), Mark(13.0, "recovering"), Mark(17.0, "recovered")])
+    marks = [(10.0, "fault"), (12.5, "mitigated"), (13.0, "recovering"), (17.0, "recovered")]
+    timeline = Timeline([Mark(t, name) for t, name in marks])
     return DrillResult(
         fault=Fault.REGION_OUTAGE,
         environment="hand-made",
         time_scale=scale,
         rto_objective_s=objective,
         timeline=timeline,
-        observation=Observation(ProbeLog(plain), ProbeLog(client), health, [(10.45, "d"), (15.0, "p")]),
+        observation=Observation(
+            ProbeLog(plain), ProbeLog(client), health, [(10.45, "d"), (15.0, "p")]
+        ),
         rpo={},
         parity={"same_model": True},
     )
