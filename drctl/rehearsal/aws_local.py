@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,6 +61,7 @@ def moto_server() -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
+    reset_moto(endpoint)  # moto's state is process-wide: start from an empty account
     saved = {k: os.environ.get(k) for k in [*AWS_ENV, "AWS_ENDPOINT_URL"]}
     os.environ.update({**AWS_ENV, "AWS_ENDPOINT_URL": endpoint})
     try:
@@ -71,6 +73,13 @@ def moto_server() -> Iterator[str]:
             else:
                 os.environ[key] = value
         server.stop()
+
+
+def reset_moto(endpoint: str) -> None:
+    """Empty every moto backend of this process (moto's documented reset API)."""
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
 
 
 def nlb_name(settings: Settings) -> str:

@@ -61,7 +61,9 @@ def test_region_outage_fails_over_and_back(env: LocalEnvironment, tmp_path: Path
     assert result.aborted is None and m["verdict"] == "pass", m
     t0, end = _window(result)
     plain = result.observation.plain.requests
-    assert m["failed_requests"]["dns_client"] == sum(1 for r in plain if t0 <= r.t < end and not r.ok)
+    assert m["failed_requests"]["dns_client"] == sum(
+        1 for r in plain if t0 <= r.t < end and not r.ok
+    )
     switched = t0 + m["t_all_clients_on_dr"]
     assert all(r.ok and r.region == env.dr for r in plain if switched <= r.t < end)
     assert m["t_detect"] <= m["t_all_clients_on_dr"]
@@ -83,7 +85,9 @@ def test_engine_corruption_is_restored_from_the_replica(env: LocalEnvironment) -
 def test_bad_version_is_rolled_back(env: LocalEnvironment) -> None:
     result = drill(env, Fault.BAD_VERSION)
     assert result.metrics["verdict"] == "pass", result.metrics
-    assert "canary agreement" in next(m.detail for m in result.timeline.marks if m.name == "detected")
+    assert "canary agreement" in next(
+        m.detail for m in result.timeline.marks if m.name == "detected"
+    )
     assert env.servers["primary"].released_version() == env.baseline["primary"]
 
 
