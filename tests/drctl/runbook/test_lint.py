@@ -59,7 +59,8 @@ def test_bad_front_matter_and_id_mismatch(tmp_path: Path) -> None:
 
 
 def test_requires_must_name_an_earlier_step_and_budgets_fit_rto(tmp_path: Path) -> None:
-    body = block("check id=a requires=b budget=50m", "true") + block("check id=b budget=20m", "true")
+    body = block("check id=a requires=b budget=50m", "true")
+    body += block("check id=b budget=20m", "true")
     errors = problems(tmp_path, body)
     assert any("requires 'b'" in e for e in errors)
     assert any("over the RTO 1h" in e for e in errors)

@@ -9,7 +9,9 @@ from drctl.runbook.params import render
 from drctl.runbook.parse import parse_text
 from tests.drctl.runbook.conftest import HEADER
 
-TEXT = HEADER.format(id="demo") + """
+TEXT = (
+    HEADER.format(id="demo")
+    + """
 Prose with `inline code` and an example that is not a step:
 
 ```bash
@@ -26,6 +28,7 @@ drctl store verify not-a-step
 true
 ```
 """
+)
 
 
 def test_steps_are_fences_with_a_kind_in_file_order() -> None:
@@ -34,8 +37,13 @@ def test_steps_are_fences_with_a_kind_in_file_order() -> None:
     act = book.steps[0]
     assert (act.kind, act.budget_seconds, act.rollback) == ("run", 120.0, "undo")
     assert (act.requires, act.needs, act.expect) == (("pre",), ("aws-cli", "s3"), (0, 1))
-    assert act.line == TEXT.splitlines().index("  ```run id=act budget=2m rollback=undo "
-                                               "requires=pre needs=aws-cli,s3 expect=0,1") + 1
+    assert (
+        act.line
+        == TEXT.splitlines().index(
+            "  ```run id=act budget=2m rollback=undo requires=pre needs=aws-cli,s3 expect=0,1"
+        )
+        + 1
+    )
     assert book.steps[1].reason == "a b"
     assert book.front.last_exercised is not None and book.front.rto_seconds == 3600
 

@@ -85,9 +85,8 @@ def test_declining_a_mutating_step_stops_without_running_it(tmp_path: Path) -> N
 
 
 def test_overrun_is_recorded_and_timeout_kills(tmp_path: Path) -> None:
-    body = (
-        block("check id=slow budget=100ms timeout=5s", "sleep 0.4")
-        + block("check id=hung budget=100ms timeout=300ms", "sleep 30")
+    body = block("check id=slow budget=100ms timeout=5s", "sleep 0.4") + block(
+        "check id=hung budget=100ms timeout=300ms", "sleep 30"
     )
     _, _, log = start(tmp_path, body)
     slow, hung = log.steps  # type: ignore[attr-defined]
@@ -106,10 +105,9 @@ def test_poll_retries_until_success(tmp_path: Path) -> None:
 
 
 def test_local_mode_skips_declared_steps_and_fails_on_missing_needs(tmp_path: Path) -> None:
-    body = (
-        block("check id=skipped budget=5s needs=triton local=skip reason='no triton'", "false")
-        + block("check id=needs-k8s budget=5s needs=kubectl", "true")
-    )
+    body = block(
+        "check id=skipped budget=5s needs=triton local=skip reason='no triton'", "false"
+    ) + block("check id=needs-k8s budget=5s needs=kubectl", "true")
     _, _, log = start(tmp_path, body, local=True, capabilities=frozenset({"s3"}))
     skipped, lacking = log.steps  # type: ignore[attr-defined]
     assert (skipped.status, skipped.reason) == ("skipped-local", "no triton")
@@ -118,6 +116,7 @@ def test_local_mode_skips_declared_steps_and_fails_on_missing_needs(tmp_path: Pa
 
 
 def test_drctl_in_a_step_is_this_interpreters_drctl(tmp_path: Path) -> None:
-    body = block("check id=cli budget=60s", "drctl runbook --help > {{ trail }}.help; grep lint {{ trail }}.help")
+    command = "drctl runbook --help > {{ trail }}.help; grep lint {{ trail }}.help"
+    body = block("check id=cli budget=60s", command)
     _, _, log = start(tmp_path, body)
     assert log.status == "ok"  # type: ignore[attr-defined]
