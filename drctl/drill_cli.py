@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from drctl.drill.aws_env import AwsEnvironment, UnsupportedOnAws
-from drctl.drill.engine import Fault, SteadyStateFailed, run_drill
-from drctl.drill.metrics import compute
-from drctl.drill.report import write_report
-from drctl.store.buildtree import S3Build, parse_location
-from drctl.store.errors import StoreError
-from drctl.store.outputs import load_outputs
+from drctl.drill.engine import Fault
+
+if TYPE_CHECKING:
+    from drctl.store.buildtree import S3Build
 
 drill_app = typer.Typer(help="Failover drills against the real deployment.", no_args_is_help=True)
 console = Console()
@@ -22,6 +19,8 @@ errors = Console(stderr=True)
 
 
 def _s3(location: str | None) -> S3Build | None:
+    from drctl.store.buildtree import S3Build, parse_location
+
     if location is None:
         return None
     parsed = parse_location(location)
@@ -55,6 +54,13 @@ def run_command(
     ),
 ) -> None:
     """Inject FAULT, observe clients and health checks, recover, fail back, report."""
+    from drctl.drill.aws_env import AwsEnvironment, UnsupportedOnAws  # heavy: only when run
+    from drctl.drill.engine import SteadyStateFailed, run_drill
+    from drctl.drill.metrics import compute
+    from drctl.drill.report import write_report
+    from drctl.store.errors import StoreError
+    from drctl.store.outputs import load_outputs
+
     try:
         env = AwsEnvironment(
             load_outputs(outputs or []),

@@ -5,18 +5,22 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.tree import Tree
 
-from drctl.plan import STACKS, StackPlan, plan_all, plan_preview
 from drctl.review.errors import PreviewFileError
 from infra.config import ConfigError
-from infra.offline import PROJECT_DIR
-from infra.peer import PeerNotReady
+
+if TYPE_CHECKING:
+    from drctl.plan import StackPlan
 
 console = Console()
+# Pulumi's SDK is imported only when a plan runs: `drctl --help` stays fast.
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+STACKS = ("primary", "dr")
 
 
 def render(plan: StackPlan) -> Tree:
@@ -63,6 +67,9 @@ def plan_command(
     With --preview STACK=FILE the stack's plan comes from a `pulumi preview --json` file and
     shows creates, updates, replaces and deletes.
     """
+    from drctl.plan import plan_all, plan_preview
+    from infra.peer import PeerNotReady
+
     previews = parse_previews(preview)
     try:
         offline = tuple(s for s in stack if s not in previews)

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from drctl.drill.engine import Fault, SteadyStateFailed
-from drctl.rehearsal import flow
 from drctl.rehearsal.errors import RehearsalError
-from drctl.rehearsal.triton import install_signal_handlers
 from infra.config import ConfigError
+
+if TYPE_CHECKING:
+    from drctl.rehearsal.flow import Rehearsal
 
 console = Console()
 errors = Console(stderr=True)
 
 
-def summary_table(rehearsal: flow.Rehearsal) -> Table:
+def summary_table(rehearsal: Rehearsal) -> Table:
     """One row per drill."""
+    from drctl.rehearsal import flow
+
     table = Table(title=f"rehearsal (compressed clock x{rehearsal.time_scale:g})")
     for column in (
         "drill",
@@ -56,6 +59,9 @@ def rehearse_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Rehearse failover locally: moto, Route 53 stand-in, two real Tritons, three drills."""
+    from drctl.rehearsal import flow  # moto, engine_build, matplotlib: only when it runs
+    from drctl.rehearsal.triton import install_signal_handlers
+
     install_signal_handlers()
     faults = tuple(fault) if fault else flow.FLOW
     say = (lambda _t: None) if as_json else (lambda text: console.print(f"[dim]{text}[/]"))
