@@ -12,12 +12,13 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from drctl.runbook.display import StepDisplay
 from drctl.runbook.errors import ParamError, RunbookError
 from drctl.runbook.exercise import exercise
 from drctl.runbook.lint import lint_file
@@ -26,7 +27,7 @@ from drctl.runbook.model import Runbook, Step
 from drctl.runbook.params import parse_assignments
 from drctl.runbook.parse import parse_runbook
 from drctl.runbook.plan import make_plan
-from drctl.runbook.runlog import RunLog, StepRecord, default_log_path, read_log
+from drctl.runbook.runlog import RunLog, default_log_path, read_log
 from drctl.runbook.runner import RunOptions, check_resumable, new_log, run_runbook
 
 runbook_app = typer.Typer(
@@ -198,35 +199,6 @@ def plan_command(
     console.print(f"budgets {plan.total_budget_seconds:.0f}s of RTO {book.front.rto}")
 
 
-def _observer(as_json: bool) -> Any:
-    """Print one line per finished step (and the output tail of failures)."""
-
-    def observe(record: StepRecord) -> None:
-        if as_json:
-            return
-        colour = {"ok": "green", "skipped-local": "yellow"}.get(record.status, "red")
-        what = f"rollback for {record.for_step}" if record.for_step else record.kind
-        over = f", over budget by {record.overrun_seconds:.1f}s" if record.overrun_seconds else ""
-        errors.print(
-            f"[{colour}]{record.status}[/{colour}] {record.id} ({what}, exit {record.exit_code}, "
-            f"{record.duration_seconds:.1f}s{over}){' - ' + record.reason if record.reason else ''}"
-        )
-        if record.status == "failed" and record.output_tail:
-            errors.print(record.output_tail[-1500:], markup=False, highlight=False)
-
-    return observe
-
-
-def _starting(as_json: bool) -> Any:
-    """Announce each step before it executes."""
-
-    def starting(step: Step, command: str) -> None:
-        if not as_json:
-            errors.print(f"[bold]>[/bold] {step.id}: {command}", markup=True, highlight=False)
-
-    return starting
-
-
 def finish(log: RunLog, log_path: Path, as_json: bool) -> None:
     """Print the run summary and exit 1 unless it succeeded."""
     if as_json:
@@ -276,11 +248,12 @@ def run_command(
                 new_log(book, plan.params, "run"),
                 log or default_log_path(book.front.id),
             )
+        display = StepDisplay(errors, quiet=as_json)
         options = RunOptions(
             yes=yes,
             confirm=lambda q: typer.confirm(q, default=False),
-            observe=_observer(as_json),
-            starting=_starting(as_json),
+            observe=display.observe,
+            starting=display.starting,
         )
         run_log = run_runbook(book, run_log, log_path, options)
     finish(run_log, log_path, as_json)
@@ -303,7 +276,8 @@ def test_command(
         book = parse_runbook(path)
         given = parse_assignments(param or [])
         log_path = log or default_log_path(book.front.id)
-        options = RunOptions(observe=_observer(as_json), starting=_starting(as_json))
+        display = StepDisplay(errors, quiet=as_json)
+        options = RunOptions(observe=display.observe, starting=display.starting)
         with tempfile.TemporaryDirectory(prefix="runbook-env-") as tmp:
             errors.print("building the example model and starting the local environment")
             builds = build_example(Path(tmp) / "builds")

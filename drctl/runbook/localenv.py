@@ -11,6 +11,7 @@ steps that need those declare ``needs=`` and must be ``local=skip`` (docs/runboo
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import urllib.request
 from dataclasses import dataclass
@@ -85,6 +86,7 @@ class LocalEnvironment:
         if self.url is None:
             from moto.server import ThreadedMotoServer
 
+            logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request
             self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
             self._server.start()
             host, port = self._server.get_host_and_port()
