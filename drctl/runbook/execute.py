@@ -8,6 +8,7 @@ environment are found before the system's.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import signal
@@ -74,9 +75,19 @@ def run_once(command: str, env: Mapping[str, str], timeout: float) -> tuple[int,
         output, _ = proc.communicate(timeout=timeout)
         return proc.returncode, output, False
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+        _kill(proc)
         output, _ = proc.communicate()
         return TIMEOUT_EXIT, output + f"\n[killed after {timeout:.0f}s]\n", True
+    except BaseException:
+        _kill(proc)  # Ctrl-C: the step runs in its own session, so it must be killed here
+        proc.communicate()
+        raise
+
+
+def _kill(proc: subprocess.Popen[str]) -> None:
+    """SIGKILL the step's whole process group (it may have started children)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def execute(step: Step, command: str, env: Mapping[str, str]) -> Outcome:

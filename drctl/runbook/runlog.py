@@ -16,8 +16,8 @@ from pydantic import BaseModel, ValidationError
 
 from drctl.runbook.errors import ResumeError
 
-StepStatus = Literal["ok", "failed", "skipped-local", "declined", "rolled-back"]
-RunStatus = Literal["running", "ok", "failed", "declined"]
+StepStatus = Literal["ok", "failed", "skipped-local", "declined", "interrupted", "rolled-back"]
+RunStatus = Literal["running", "ok", "failed", "declined", "interrupted"]
 TAIL_CHARS = 4000
 
 

@@ -1,7 +1,8 @@
 """``drctl runbook run``: execute the steps in order, log each one, roll back on failure.
 
 - ``check``/``verify`` steps only read and run without asking; ``run``/``rollback`` steps ask
-  ``confirm`` first unless ``yes``. Declining stops the run (status ``declined``, resumable).
+  ``confirm`` first unless ``yes``. Declining stops the run (status ``declined``, resumable);
+  so does Ctrl-C during a step, which kills the step (status ``interrupted``, resumable).
 - A step succeeds when its exit code is in ``expect`` (default 0). Budgets are soft: the log
   records ``overrun_seconds``; the hard ``timeout`` kills the step (exit 124, failed).
 - On failure the rollbacks of the run steps that completed (and of the failed step itself,
@@ -25,9 +26,10 @@ from drctl.runbook.errors import ResumeError
 from drctl.runbook.execute import Outcome, execute, step_environment, write_shim
 from drctl.runbook.model import Runbook, Step
 from drctl.runbook.params import render
-from drctl.runbook.runlog import TAIL_CHARS, RunLog, StepRecord, now, write_log
+from drctl.runbook.runlog import TAIL_CHARS, RunLog, RunStatus, StepRecord, now, write_log
 
 Confirm = Callable[[str], bool]
+STOPPED: dict[str, RunStatus] = {"declined": "declined", "interrupted": "interrupted"}
 Observer = Callable[[StepRecord], None]
 
 
@@ -79,7 +81,7 @@ def run_runbook(runbook: Runbook, log: RunLog, log_path: Path, options: RunOptio
     with tempfile.TemporaryDirectory(prefix="runbook-shim-") as tmp:
         env = step_environment(write_shim(Path(tmp)), options.env)
         failed = _main_steps(runbook, log, log_path, options, env)
-        if failed is not None and log.status == "failed":
+        if failed is not None and log.status == "failed":  # not on declined / interrupted
             _roll_back(runbook, log, log_path, options, env, failed)
     log.finished_at = now()
     if log.status == "running":
@@ -100,14 +102,23 @@ def _main_steps(
         record = _gate(step, command, log, options)
         if record is None:
             options.starting(step, command)
-            record = _record(step, command, execute(step, command, env))
+            record = _execute_main(step, command, env)
         log.record(record)
         write_log(log, log_path)
         options.observe(record)
         if record.status != "ok" and record.status != "skipped-local":
-            log.status = "declined" if record.status == "declined" else "failed"
+            log.status = STOPPED.get(record.status, "failed")
             return step
     return None
+
+
+def _execute_main(step: Step, command: str, env: dict[str, str]) -> StepRecord:
+    """Execute a main step; Ctrl-C kills it and is recorded so the run can be resumed."""
+    try:
+        return _record(step, command, execute(step, command, env))
+    except KeyboardInterrupt:
+        reason = "interrupted by the operator (Ctrl-C); --resume runs this step again"
+        return _blocked(step, command, "interrupted", reason)
 
 
 def _gate(step: Step, command: str, log: RunLog, options: RunOptions) -> StepRecord | None:

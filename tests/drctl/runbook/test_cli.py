@@ -37,8 +37,8 @@ def test_lint_failure_exits_1_and_unknown_runbook_exits_2(tmp_path: Path) -> Non
     write_runbook(tmp_path, block("run id=act budget=5s", "drctl nope"))
     code, out = drctl("lint", "--dir", tmp_path)
     assert code == 1 and "`drctl nope` does not exist" in out
-    code, out = drctl("plan", "missing", "--dir", tmp_path)
-    assert code == 2 and "known: demo" in out
+    code, out = drctl("plan", "missing", "--dir", tmp_path, "--json")
+    assert code == 2 and json.loads(out)["error"].endswith("known: demo")
 
 
 def test_plan_resolves_params_and_requires_missing_ones(tmp_path: Path) -> None:

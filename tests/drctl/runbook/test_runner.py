@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import threading
 from pathlib import Path
+
+import pytest
 
 from drctl.runbook.parse import parse_runbook
 from drctl.runbook.runlog import read_log
@@ -120,3 +125,16 @@ def test_drctl_in_a_step_is_this_interpreters_drctl(tmp_path: Path) -> None:
     body = block("check id=cli budget=60s", command)
     _, _, log = start(tmp_path, body)
     assert log.status == "ok"  # type: ignore[attr-defined]
+
+
+def test_ctrl_c_kills_the_step_and_leaves_a_resumable_log(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    body = block("check id=long budget=60s", f"echo $$ > {pid_file}; sleep 30")
+    timer = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    _, log_path, log = start(tmp_path, body)
+    timer.join()
+    assert log.status == "interrupted"  # type: ignore[attr-defined]
+    assert read_log(log_path).steps[0].status == "interrupted"
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_file.read_text()), 0)
