@@ -21,12 +21,6 @@ class ResumeError(RunbookError):
     """A run log cannot be resumed (unreadable, other runbook, or the runbook changed)."""
 
 
-class EnvironmentLacks(RunbookError):
-    """A step needs something the local environment does not provide (and is not local=skip)."""
-
-    exit_code = 1
-
-
 class LocalEnvError(RunbookError):
     """The local rehearsal environment could not be set up."""
 

@@ -3,7 +3,8 @@
 - front matter valid and its ``id`` equal to the file name;
 - step ids unique; ``requires`` names earlier main steps; a ``rollback=`` names a rollback step;
 - every ``run`` declares a rollback or ``irreversible=true``, and some ``verify`` requires it;
-- every rollback step is used; ``local=skip`` carries a ``reason``;
+- every rollback step is used; ``local=skip`` carries a ``reason``; ``needs=`` names known
+  capabilities;
 - every ``{{ param }}`` is declared; the main steps' budgets fit in the RTO objective;
 - every ``drctl ...`` a command runs exists in the real CLI, with existing options.
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from drctl.runbook.commands import check_invocation, cli_group, drctl_invocations
 from drctl.runbook.errors import RunbookParseError
-from drctl.runbook.model import Runbook, Step
+from drctl.runbook.model import KNOWN_NEEDS, Runbook, Step
 from drctl.runbook.params import references, render
 from drctl.runbook.parse import parse_runbook
 
@@ -80,8 +81,16 @@ def _structure(runbook: Runbook) -> list[str]:
             used.add(step.rollback)
         if step.local == "skip" and not step.reason:
             errors.append(f"{where}: local=skip needs reason='why it cannot run locally'")
+        unknown = sorted(set(step.needs) - KNOWN_NEEDS)
+        if unknown:
+            errors.append(f"{where}: unknown needs {', '.join(unknown)}; known: {_known()}")
     errors += [f"rollback step '{r}' is never used by a run step" for r in sorted(rollbacks - used)]
     return errors
+
+
+def _known() -> str:
+    """The capabilities a step may declare, for messages."""
+    return ", ".join(sorted(KNOWN_NEEDS))
 
 
 def _run_rules(step: Step, where: str, rollbacks: set[str], verified: set[str]) -> list[str]:

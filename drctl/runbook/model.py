@@ -16,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 StepKind = Literal["check", "run", "verify", "rollback"]
 STEP_KINDS: tuple[str, ...] = ("check", "run", "verify", "rollback")
 MUTATING: frozenset[str] = frozenset({"run", "rollback"})
+KNOWN_NEEDS: frozenset[str] = frozenset(
+    {"s3", "route53-api", "outputs", "aws-cli", "triton", "kubectl", "dns"}
+)
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}

@@ -66,6 +66,7 @@ def test_requires_must_name_an_earlier_step_and_budgets_fit_rto(tmp_path: Path) 
     assert any("over the RTO 1h" in e for e in errors)
 
 
-def test_local_skip_needs_a_reason(tmp_path: Path) -> None:
-    errors = problems(tmp_path, block("check id=a budget=5s local=skip", "true"))
+def test_local_skip_needs_a_reason_and_needs_known_names(tmp_path: Path) -> None:
+    errors = problems(tmp_path, block("check id=a budget=5s local=skip needs=kubctl", "true"))
     assert any("local=skip needs reason" in e for e in errors)
+    assert any("unknown needs kubctl" in e for e in errors)
