@@ -195,7 +195,11 @@ def plan_command(
             )
         )
         return
-    console.print(steps_table(book, {p.step.id: p.command for p in plan.steps}))
+    resolved = {p.step.id: p.command for p in plan.steps}
+    for p in plan.steps:
+        if p.step.rollback and p.rollback_command:
+            resolved[p.step.rollback] = p.rollback_command
+    console.print(steps_table(book, resolved))
     console.print(f"budgets {plan.total_budget_seconds:.0f}s of RTO {book.front.rto}")
 
 
