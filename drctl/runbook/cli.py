@@ -47,6 +47,9 @@ ParamOpt = Annotated[
     list[str] | None, typer.Option("--param", help="name=value (repeat).", show_default=False)
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+VerboseOpt = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Show every step's output, not only failed ones.")
+]
 LogOpt = Annotated[
     Path | None,
     typer.Option("--log", help="Run log path (default .runbook-runs/<id>/<time>.json)."),
@@ -236,6 +239,7 @@ def run_command(
         Path | None, typer.Option("--resume", help="Continue the run in this log.")
     ] = None,
     directory: DirOpt = None,
+    verbose: VerboseOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Execute a runbook; on failure offer its rollbacks newest first; --resume continues."""
@@ -252,10 +256,10 @@ def run_command(
                 new_log(book, plan.params, "run"),
                 log or default_log_path(book.front.id),
             )
-        display = StepDisplay(errors, quiet=as_json)
+        display = StepDisplay(errors, quiet=as_json, verbose=verbose)
         options = RunOptions(
             yes=yes,
-            confirm=lambda q: typer.confirm(q, default=False),
+            confirm=lambda q: typer.confirm(q, default=False, err=True),
             observe=display.observe,
             starting=display.starting,
         )
@@ -272,6 +276,7 @@ def test_command(
     ] = False,
     log: LogOpt = None,
     directory: DirOpt = None,
+    verbose: VerboseOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Run a runbook end to end against the local environment (moto, stand-ins, real builds)."""
@@ -280,7 +285,7 @@ def test_command(
         book = parse_runbook(path)
         given = parse_assignments(param or [])
         log_path = log or default_log_path(book.front.id)
-        display = StepDisplay(errors, quiet=as_json)
+        display = StepDisplay(errors, quiet=as_json, verbose=verbose)
         options = RunOptions(observe=display.observe, starting=display.starting)
         with tempfile.TemporaryDirectory(prefix="runbook-env-") as tmp:
             errors.print("building the example model and starting the local environment")

@@ -17,8 +17,8 @@ TAIL_SHOWN = 1500
 class StepDisplay:
     """Callbacks for ``RunOptions.starting`` and ``RunOptions.observe``."""
 
-    def __init__(self, console: Console, quiet: bool = False) -> None:
-        self.console, self.quiet = console, quiet
+    def __init__(self, console: Console, quiet: bool = False, verbose: bool = False) -> None:
+        self.console, self.quiet, self.verbose = console, quiet, verbose
         self._live: Progress | None = None
 
     def starting(self, step: Step, command: str) -> None:
@@ -52,5 +52,5 @@ class StepDisplay:
             f"{record.exit_code}, {record.duration_seconds:.1f}s{over}){why}",
             highlight=False,
         )
-        if record.status == "failed" and record.output_tail:
+        if (record.status == "failed" or self.verbose) and record.output_tail:
             self.console.print(record.output_tail[-TAIL_SHOWN:], markup=False, highlight=False)

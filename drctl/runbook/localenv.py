@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import urllib.request
 from dataclasses import dataclass
@@ -116,13 +117,17 @@ class LocalEnvironment:
         return RegionStore(role, region, bucket, self.client("s3", region), root)
 
     def env(self) -> dict[str, str | None]:
-        """Environment for steps: the moto endpoint, dummy credentials, the outputs folder."""
+        """Environment for steps: the moto endpoint, dummy credentials, the outputs folder.
+
+        Every other ``AWS_*`` variable of the caller (profile, session token, per-service
+        endpoints, region) is removed, so a local test cannot reach a real account.
+        """
+        cleared: dict[str, str | None] = {k: None for k in os.environ if k.startswith("AWS_")}
         return {
+            **cleared,
             "AWS_ENDPOINT_URL": str(self.url),
             "AWS_DEFAULT_REGION": REGIONS["primary"][0],
             "TRT_DR_OUTPUTS": str(self.workdir / "outputs"),
-            "AWS_PROFILE": None,
-            "AWS_ENDPOINT_URL_S3": None,
             **CREDENTIALS,
         }
 

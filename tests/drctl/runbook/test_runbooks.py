@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from drctl.cli import app
 from drctl.runbook.exercise import exercise
-from drctl.runbook.localenv import LocalEnvironment
+from drctl.runbook.localenv import Builds, LocalEnvironment
 from drctl.runbook.parse import parse_runbook
 from drctl.runbook.runner import RunOptions
 from drctl.store.verify import read_release, verify_release
@@ -91,3 +91,16 @@ def test_cli_test_updates_last_exercised_on_success(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     book = parse_runbook(tmp_path / "gpu-node-failure.md")
     assert book.front.last_exercised == dt.datetime.now(dt.UTC).date()
+
+
+def test_local_steps_never_see_the_callers_aws_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("AWS_PROFILE", "production")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "real-token")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "https://s3.amazonaws.com")
+    env = LocalEnvironment(tmp_path, Builds(tmp_path, tmp_path), url="http://127.0.0.1:1").env()
+    assert env["AWS_PROFILE"] is None and env["AWS_SESSION_TOKEN"] is None
+    assert env["AWS_ENDPOINT_URL_S3"] is None
+    assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:1"
+    assert env["AWS_ACCESS_KEY_ID"] == "testing"
