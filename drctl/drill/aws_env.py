@@ -20,7 +20,7 @@ import numpy as np
 from drctl.drill import faults
 from drctl.drill.client import FailoverClient
 from drctl.drill.client_probe import ClientProbe
-from drctl.drill.engine import Fault, Observation, Timeline
+from drctl.drill.engine import Observation, Timeline
 from drctl.drill.health import HealthWatcher, Route53Health
 from drctl.drill.probe import Probe
 from drctl.drill.resolve import CachingResolver, SystemResolver
@@ -30,9 +30,7 @@ from drctl.store.outputs import StackOutputs, by_role
 from drctl.store.regions import region_trees
 from drctl.store.s3ops import RegionStore
 from drctl.store.triton import load_model
-from drctl.store.verify import verify_release
 
-SETTLED_REQUESTS = 5
 CANARY_BATCH = 8
 
 
@@ -105,11 +103,12 @@ class AwsObservers:
         ]
 
 
-class AwsEnvironment:
+class AwsEnvironment(faults.SharedFaults):
     """A drillable deployment on AWS, from the two stacks' outputs."""
 
     label = "aws (real Route 53, S3 and Triton)"
     time_scale = 1.0
+    restore_wait_s = 600.0  # real Route 53: interval x threshold + TTL can take minutes
 
     def __init__(
         self,
@@ -243,11 +242,7 @@ class AwsEnvironment:
 
     def settled(self, region: str) -> bool:
         """The last few requests of both probes succeeded in ``region``."""
-        runs = self.observers_now.last(SETTLED_REQUESTS)
-        return all(
-            len(run) == SETTLED_REQUESTS and all(ok and r == region for ok, r in run)
-            for run in runs
-        )
+        return faults.settled(self.observers_now.last(faults.SETTLED_REQUESTS), region)
 
     # Environment protocol --------------------------------------------------------------
     def steady_state(self) -> list[str]:
@@ -258,9 +253,7 @@ class AwsEnvironment:
                 problems.append(f"{role} health check {stack.health_check_id} is not healthy")
         if not self.dns_on_primary():
             problems.append(f"{self.hostname} does not resolve to the primary")
-        for role, (own, replica) in self.trees.items():
-            report = verify_release([own, replica], self.model, deep=False)
-            problems += [f"{role} tree: {f.kind} {f.key}" for f in report.findings]
+        problems += faults.tree_problems(self.trees, self.model)
         if not problems:
             self.canary_agreement()  # records the reference answers
         return problems
@@ -270,40 +263,11 @@ class AwsEnvironment:
         self.observers_now = AwsObservers(self)
         return self.observers_now
 
-    def inject(self, fault: Fault, timeline: Timeline) -> None:
-        faults.inject(self, fault, timeline)
-
-    def mitigate(self, fault: Fault, timeline: Timeline, deadline: float) -> None:
-        faults.mitigate(self, fault, timeline, deadline)
-
-    def recover(self, fault: Fault, timeline: Timeline, deadline: float) -> None:
-        faults.recover(self, fault, timeline, deadline)
-
-    def restore_primary(self) -> None:
-        faults.restore_primary(self, wait_s=600.0)
-
     def rpo(self) -> dict[str, Any]:
         """Replication backlog and oldest unreplicated age of each tree (S3's own status)."""
-        out: dict[str, Any] = {"rtc_objective_s": 15 * 60, "measured_at": time.time()}
-        for role, (own, replica) in self.trees.items():
-            report = verify_release([own, replica], self.model, deep=False)
-            backlog = [f for f in report.findings if f.kind in ("pending", "missing", "failed")]
-            out[role] = {
-                "backlog_objects": len(backlog),
-                "max_lag_s": round(report.max_lag_seconds, 3),
-            }
-        return out
+        return faults.trees_rpo(self.trees, self.model) | {"measured_at": time.time()}
 
     def parity(self) -> dict[str, Any]:
         """Released versions per region and whether they are builds of the same model."""
-        from drctl.store.status import RegionView, status
-
-        views = [
-            RegionView(own, replica, self.endpoints[own.region])
-            for own, replica in self.trees.values()
-        ]
-        rows = [r for r in status(views, [self.model]).rows if r.model == self.model]
-        return {
-            "versions": {r.region: r.released for r in rows},
-            "same_model": bool(rows) and all(r.parity for r in rows),
-        }
+        endpoints = {role: self.endpoints[own.region] for role, (own, _) in self.trees.items()}
+        return faults.trees_parity(self.trees, endpoints, self.model)

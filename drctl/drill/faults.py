@@ -33,6 +33,7 @@ from drctl.store.s3ops import RegionStore
 from drctl.store.verify import read_release, verify_release
 
 CANARY_MIN_AGREEMENT = 0.9
+SETTLED_REQUESTS = 5  # consecutive requests that show a state has settled
 
 
 class FaultHooks(Protocol):
@@ -63,6 +64,47 @@ class FaultHooks(Protocol):
 
 class MissingBuild(Exception):
     """The drill needs a build (regressed, or an extra good one) that was not given."""
+
+
+def settled(runs: list[list[tuple[bool, str]]], region: str) -> bool:
+    """The last requests of every probe (``(ok, region)`` each) succeeded in ``region``."""
+    return all(
+        len(run) == SETTLED_REQUESTS and all(ok and r == region for ok, r in run) for run in runs
+    )
+
+
+def tree_problems(trees: dict[str, tuple[RegionStore, RegionStore]], model: str) -> list[str]:
+    """Every finding of a shallow verify of each region's tree and its replica."""
+    problems = []
+    for role, (own, replica) in trees.items():
+        report = verify_release([own, replica], model, deep=False)
+        problems += [f"{role} tree: {f.kind} {f.key}" for f in report.findings]
+    return problems
+
+
+def trees_rpo(trees: dict[str, tuple[RegionStore, RegionStore]], model: str) -> dict[str, Any]:
+    """Per tree: objects not yet on the peer, and the age of the oldest unreplicated write."""
+    out: dict[str, Any] = {"rtc_objective_s": 15 * 60}
+    for role, (own, replica) in trees.items():
+        report = verify_release([own, replica], model, deep=False)
+        backlog = [f for f in report.findings if f.kind in ("pending", "missing", "failed")]
+        out[role] = {"backlog_objects": len(backlog), "max_lag_s": round(report.max_lag_seconds, 3)}
+    return out
+
+
+def trees_parity(
+    trees: dict[str, tuple[RegionStore, RegionStore]], endpoints: dict[str, str], model: str
+) -> dict[str, Any]:
+    """Released version per region, readiness, and whether both are builds of one model."""
+    from drctl.store.status import RegionView, status
+
+    views = [RegionView(own, rep, endpoints.get(role)) for role, (own, rep) in trees.items()]
+    rows = [r for r in status(views, [model]).rows if r.model == model]
+    return {
+        "versions": {r.region: r.released for r in rows},
+        "ready": {r.region: r.ready for r in rows},
+        "same_model": bool(rows) and all(r.parity for r in rows),
+    }
 
 
 def released_version(store: RegionStore, model: str) -> int | None:
@@ -177,3 +219,25 @@ def restore_primary(env: FaultHooks, wait_s: float = 120.0) -> None:
         rollback([own, replica], env.model, to=env.baseline["primary"])
         env.reload_primary()
     wait_until(env.dns_on_primary, time.monotonic() + wait_s, "DNS back on the primary")
+
+
+class SharedFaults:
+    """Mixin: an environment's inject/mitigate/recover/restore_primary run this module's logic."""
+
+    restore_wait_s = 120.0
+
+    def inject(self: FaultHooks, fault: Fault, timeline: Timeline) -> None:
+        """Cause ``fault``."""
+        inject(self, fault, timeline)
+
+    def mitigate(self: FaultHooks, fault: Fault, timeline: Timeline, deadline: float) -> None:
+        """Wait for detection and restored service."""
+        mitigate(self, fault, timeline, deadline)
+
+    def recover(self: FaultHooks, fault: Fault, timeline: Timeline, deadline: float) -> None:
+        """Undo the fault and fail back."""
+        recover(self, fault, timeline, deadline)
+
+    def restore_primary(self: FaultHooks) -> None:
+        """Abort path."""
+        restore_primary(self, wait_s=getattr(self, "restore_wait_s", 120.0))

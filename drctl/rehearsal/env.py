@@ -17,7 +17,7 @@ import boto3
 import numpy as np
 
 from drctl.drill import faults
-from drctl.drill.engine import Fault, Timeline
+from drctl.drill.engine import Timeline
 from drctl.drill.triton_call import call, make_client
 from drctl.rehearsal.aws_local import DeclaredRegion, declare_stacks, moto_server, stack_outputs
 from drctl.rehearsal.builds import LocalBuilds, build_all
@@ -30,12 +30,8 @@ from drctl.store.errors import StoreError
 from drctl.store.publish import publish
 from drctl.store.replicator import replicate_once
 from drctl.store.s3ops import RegionStore
-from drctl.store.status import RegionView
-from drctl.store.status import status as store_status
-from drctl.store.verify import verify_release
 from infra.config import Settings
 
-SETTLED_REQUESTS = 5  # consecutive requests that show a state has settled
 REGION_OUTPUT = "SERVED_BY_REGION"
 LABEL = "local rehearsal (moto + Route 53 and replication stand-ins + real Triton)"
 
@@ -72,7 +68,7 @@ class Replicator:
             self.thread.join(timeout=10.0)
 
 
-class LocalEnvironment:
+class LocalEnvironment(faults.SharedFaults):
     """A drillable two-region system on this machine (see docs/rehearsal.md)."""
 
     label = LABEL
@@ -237,11 +233,7 @@ class LocalEnvironment:
 
     def settled(self, region: str) -> bool:
         """The last few requests of both probes succeeded in ``region``."""
-        runs = self.observers_now.last(SETTLED_REQUESTS)
-        return all(
-            len(run) == SETTLED_REQUESTS and all(ok and r == region for ok, r in run)
-            for run in runs
-        )
+        return faults.settled(self.observers_now.last(faults.SETTLED_REQUESTS), region)
 
     def inputs(self) -> dict[str, np.ndarray]:
         """One fixed request: the model's optimal shape at batch 1."""
@@ -256,9 +248,7 @@ class LocalEnvironment:
         answer = self.standin.resolve(self.hostname)
         if self.declared["primary"].nlb_name not in answer.values:
             problems.append(f"DNS answers {answer.values}, not the primary")
-        for role, (own, replica) in self.trees.items():
-            report = verify_release([own, replica], self.model, deep=False)
-            problems += [f"{role} tree: {f.kind} {f.key}" for f in report.findings]
+        problems += faults.tree_problems(self.trees, self.model)
         if self.replicator.paused.is_set():
             problems.append("replication is paused")
         return problems
@@ -268,42 +258,14 @@ class LocalEnvironment:
         self.observers_now = LocalObservers(self)
         return self.observers_now
 
-    def inject(self, fault: Fault, timeline: Timeline) -> None:
-        faults.inject(self, fault, timeline)
-
-    def mitigate(self, fault: Fault, timeline: Timeline, deadline: float) -> None:
-        faults.mitigate(self, fault, timeline, deadline)
-
-    def recover(self, fault: Fault, timeline: Timeline, deadline: float) -> None:
-        faults.recover(self, fault, timeline, deadline)
-
-    def restore_primary(self) -> None:
-        faults.restore_primary(self)
-
     def rpo(self) -> dict[str, Any]:
         """Replication backlog (objects not yet on the peer) and the oldest unreplicated age."""
-        out: dict[str, Any] = {"rtc_objective_s": 15 * 60}
-        for role, (own, replica) in self.trees.items():
-            report = verify_release([own, replica], self.model, deep=False)
-            backlog = [f for f in report.findings if f.kind in ("pending", "missing", "failed")]
-            out[role] = {
-                "backlog_objects": len(backlog),
-                "max_lag_s": round(report.max_lag_seconds, 3),
-            }
-        return out
+        return faults.trees_rpo(self.trees, self.model)
 
     def parity(self) -> dict[str, Any]:
         """Released versions per region and whether both regions serve the same model."""
-        views = [
-            RegionView(own, replica, f"http://{self.servers[role].endpoint}")
-            for role, (own, replica) in self.trees.items()
-        ]
-        rows = [r for r in store_status(views, [self.model]).rows if r.model == self.model]
-        return {
-            "versions": {r.region: r.released for r in rows},
-            "ready": {r.region: r.ready for r in rows},
-            "same_model": bool(rows) and all(r.parity for r in rows),
-        }
+        endpoints = {role: f"http://{s.endpoint}" for role, s in self.servers.items()}
+        return faults.trees_parity(self.trees, endpoints, self.model)
 
 
 def _s3(region: str) -> Any:
