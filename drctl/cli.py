@@ -11,6 +11,7 @@ from __future__ import annotations
 import typer
 
 from drctl.drill_cli import drill_app
+from drctl.monitoring.cli import monitoring_app, rollout_app
 from drctl.plan_cli import plan_command
 from drctl.rehearse_cli import rehearse_command
 from drctl.review.cli import cost_app, posture_command, review_command
@@ -39,3 +40,5 @@ app.add_typer(cost_app, name="cost")
 app.command("posture")(posture_command)
 app.command("review")(review_command)
 app.add_typer(runbook_app, name="runbook")
+app.add_typer(monitoring_app, name="monitoring")
+app.add_typer(rollout_app, name="rollout")

@@ -143,6 +143,24 @@ class BuildSettings(_Model):
     fallbacks: bool = True
 
 
+class MonitoringSettings(_Model):
+    """Scraping, alert thresholds and canary rollout (docs/monitoring.md)."""
+
+    backend: Literal["prometheus-operator", "amp", "none"] = "prometheus-operator"
+    release_label: str = "kube-prometheus-stack"
+    dcgm_exporter: bool = True
+    p99_latency_ms: float = Field(default=100.0, gt=0)
+    error_rate: float = Field(default=0.001, gt=0, lt=1)
+    gpu_util_low: float = Field(default=0.60, ge=0, le=1)
+    gpu_util_high: float = Field(default=0.80, ge=0, le=1)
+    alarm_email: str | None = None
+    canary_share: float = Field(default=0.1, gt=0, lt=1)
+    canary_window_seconds: int = Field(default=300, ge=10)
+    canary_windows: int = Field(default=3, ge=1, le=20)
+    canary_min_requests: int = Field(default=100, ge=1)
+    canary_latency_ratio: float = Field(default=1.2, ge=1)
+
+
 class Settings(_Model):
     """Everything one stack needs, validated; built once by :func:`load_settings`."""
 
@@ -166,6 +184,7 @@ class Settings(_Model):
     rto_objective_seconds: int = Field(default=600, ge=60)
     triton: TritonSettings = TritonSettings()
     builds: BuildSettings = BuildSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
     models: list[ModelSpec] = Field(default_factory=list)
 
     @property
@@ -216,6 +235,7 @@ _OBJECT_KEYS = (
     "triton",
     "builds",
     "models",
+    "monitoring",
 )
 _SCALAR_KEYS = (
     "role",
