@@ -135,12 +135,15 @@ def subjects(env: LocalEnvironment, canary: int) -> tuple[Subject, Subject]:
 
 
 def roll_back(env: LocalEnvironment, to: int) -> str:
+    def load(_endpoint: str, _model: str) -> None:
+        env.servers["primary"].reload()
+
     result = rollback(
         [env.trees["primary"][0]],
         env.model,
         to,
         endpoints=[env.servers["primary"].endpoint],
-        loader=lambda _endpoint, _model: env.servers["primary"].reload(),
+        loader=load,
         who="drctl rollout",
     )
     return f"primary: {result.before} -> {result.version}"
