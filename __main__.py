@@ -12,6 +12,7 @@ from infra.endpoint import InferenceEndpoint, InferenceEndpointArgs
 from infra.failover import Endpoint, Failover, FailoverArgs, load_balancer_zone_id
 from infra.gpu import DevicePlugin, DevicePluginArgs
 from infra.model_store import ModelStore, ModelStoreArgs, PeerStore
+from infra.monitoring import Monitoring, MonitoringArgs
 from infra.naming import bucket_name, cluster_name, logical
 from infra.network import Network, NetworkArgs
 from infra.peer import read_peer
@@ -107,6 +108,25 @@ failover = Failover(
         provider=provider,
     )
 )
+monitoring = Monitoring(
+    MonitoringArgs(
+        name=logical(stack, region, "monitoring"),
+        settings=settings,
+        namespace=endpoint.namespace,
+        health_check_id=failover.health_check_id,
+        bucket_name=store.bucket_name,
+        peer_bucket_name=account_id.apply(
+            lambda a: bucket_name(settings.name_prefix, a, settings.peer_region)
+        ),
+        cluster_arn=pulumi.Output.concat(
+            "arn:aws:eks:", region, ":", account_id, ":cluster/", cluster.name
+        ),
+        cluster_name=cluster.name,
+        subnet_ids=network.private_subnet_ids,
+        aws_provider=provider,
+        kube_provider=cluster.kube_provider,
+    )
+)
 
 pulumi.export("region", region)
 pulumi.export("role", settings.role)
@@ -126,3 +146,4 @@ pulumi.export("serviceHostname", settings.dns.hostname)
 pulumi.export("inferenceEndpoint", endpoint.hostname.apply(lambda h: f"http://{h}:8000"))
 pulumi.export("modelRepository", store.bucket_name.apply(lambda b: f"s3://{b}/{region}/repository"))
 pulumi.export("buildKeys", builds.build_keys)
+pulumi.export("alertTopicArn", monitoring.topic.arn)

@@ -146,7 +146,7 @@ class BuildSettings(_Model):
 class MonitoringSettings(_Model):
     """Scraping, alert thresholds and canary rollout (docs/monitoring.md)."""
 
-    backend: Literal["prometheus-operator", "amp", "none"] = "prometheus-operator"
+    backend: Literal["none", "prometheus-operator", "amp"] = "none"
     release_label: str = "kube-prometheus-stack"
     dcgm_exporter: bool = True
     p99_latency_ms: float = Field(default=100.0, gt=0)
