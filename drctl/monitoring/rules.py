@@ -100,7 +100,7 @@ def alerts(settings: MonitoringSettings, role: str) -> list[Alert]:
         Alert(
             "ModelAccuracyDrop",
             "model-regression",
-            "the rollout controller rolled a model version back",
+            "an accuracy regression, reported by hand (no production metric yet)",
             kind="external",
         ),
         Alert(
