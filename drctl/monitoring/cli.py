@@ -7,16 +7,19 @@ canary rolled back), 2 bad input (unreadable stack file, bad option).
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import yaml
 from rich.console import Console
+from rich.live import Live
 
 from drctl.monitoring.dashboard import dashboard
 from drctl.monitoring.decision import Decision, Policy
 from drctl.monitoring.links import lint_links
+from drctl.monitoring.live import snapshots, table
 from drctl.monitoring.promql import check_groups
 from drctl.monitoring.rollout import Subject, run_rollout
 from drctl.monitoring.rules import rule_groups
@@ -169,3 +172,37 @@ def watch_command(
         )
     print(json.dumps({"action": result.action, "reason": result.reason, "acted": result.acted}))
     raise typer.Exit(0 if result.action == "promote" else 1)
+
+
+def _named_sources(pairs: list[str], prometheus: bool) -> dict[str, MetricsSource]:
+    sources: dict[str, MetricsSource] = {}
+    for pair in pairs:
+        name, sep, url = pair.partition("=")
+        if not sep or not name or not url:
+            console.print(
+                f"[red]error:[/red] {pair!r} is not REGION=URL; e.g. primary=http://h:8002/metrics"
+            )
+            raise typer.Exit(2)
+        sources[name] = PrometheusApi(url) if prometheus else TritonMetrics(url)
+    return sources
+
+
+@monitoring_app.command("watch")
+def watch_regions_command(
+    metrics: Annotated[list[str] | None, typer.Option(help="REGION=Triton /metrics URL.")] = None,
+    prometheus: Annotated[list[str] | None, typer.Option(help="REGION=Prometheus URL.")] = None,
+    interval: Annotated[float, typer.Option(min=0.0, help="Seconds between refreshes.")] = 5.0,
+    iterations: Annotated[int, typer.Option(min=0, help="Refreshes (0: until Ctrl-C).")] = 0,
+) -> None:
+    """Both regions side by side, live: request rate, errors, latency, queue per version."""
+    sources = {**_named_sources(metrics or [], False), **_named_sources(prometheus or [], True)}
+    if not sources:
+        console.print("[red]error:[/red] give --metrics REGION=URL or --prometheus REGION=URL")
+        raise typer.Exit(2)
+    before, count = snapshots(sources), 0
+    with Live(table(before, before, interval), console=Console(), auto_refresh=False) as live:
+        while iterations == 0 or count < iterations:
+            time.sleep(interval)
+            after = snapshots(sources)
+            live.update(table(before, after, interval), refresh=True)
+            before, count = after, count + 1
