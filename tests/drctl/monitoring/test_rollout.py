@@ -43,13 +43,18 @@ def test_regressed_series_rolls_back_once_and_records(tmp_path: Path) -> None:
     acted: list[int] = []
     record = tmp_path / "rollout.json"
     canary = Subject(Recorded(series(20.0, 10)), "m", "2")
+
+    def act() -> str:
+        acted.append(1)
+        return "rolled back"
+
     result = run_rollout(
         canary,
         baseline(10),
         POLICY,
         60,
         8,
-        lambda: str(acted.append(1)),
+        act,
         record,
         sleep=lambda _: None,
     )
