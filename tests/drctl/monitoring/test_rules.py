@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 
@@ -75,3 +77,25 @@ def test_check_groups_catches_structure_errors() -> None:
     assert any("bad alert name" in p for p in problems)
     assert any("bad for duration" in p for p in problems)
     assert any("no runbook label" in p for p in problems)
+
+
+def test_triton_series_and_quantiles_exist_in_recorded_scrapes() -> None:
+    """Recorded from the local Triton 2.51; the second run had summary_latencies=true."""
+    from pathlib import Path
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    data = Path(__file__).parent / "data"
+    seen: set[tuple[str, str]] = set()
+    for name in ("triton-2.51-metrics.txt", "triton-2.51-summary-metrics.txt"):
+        for family in text_string_to_metric_families((data / name).read_text()):
+            seen |= {
+                (s.name.removesuffix("_total"), s.labels.get("quantile", ""))
+                for s in family.samples
+            }
+    names = {name for name, _ in seen}
+    for rule in recording_rules():
+        for metric in re.findall(r"\bnv_[a-z_]+", rule["expr"]):
+            assert metric in names, metric
+        for quantile in re.findall(r'quantile="([0-9.]+)"', rule["expr"]):
+            assert ("nv_inference_request_summary_us", quantile) in seen
