@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from engine_build.spec import ModelSpec
@@ -159,6 +166,13 @@ class MonitoringSettings(_Model):
     canary_windows: int = Field(default=3, ge=1, le=20)
     canary_min_requests: int = Field(default=100, ge=1)
     canary_latency_ratio: float = Field(default=1.2, ge=1)
+
+    @model_validator(mode="after")
+    def _band(self) -> MonitoringSettings:
+        """The GPU utilisation target band must be a band."""
+        if self.gpu_util_low >= self.gpu_util_high:
+            raise ValueError("gpuUtilLow must be below gpuUtilHigh (e.g. 0.6 and 0.8)")
+        return self
 
 
 class Settings(_Model):

@@ -101,3 +101,13 @@ def test_amp_backend_creates_workspace_rules_and_scraper() -> None:
     )
     for resource in evaluation.of_type("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"):
         validate(resource.inputs)
+
+
+def test_bad_monitoring_config_names_the_key() -> None:
+    from infra.config import ConfigError
+
+    bad = config_with("primary", monitoring={"gpuUtilLow": 0.9, "gpuUtilHigh": 0.8})
+    with pytest.raises(ConfigError, match="trt-dr:monitoring.*gpuUtilLow must be below"):
+        evaluate("primary", bad)
+    with pytest.raises(ConfigError, match="trt-dr:monitoring.backend"):
+        evaluate("primary", config_with("primary", monitoring={"backend": "datadog"}))
