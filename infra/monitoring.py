@@ -71,6 +71,52 @@ def scrape_config() -> str:
     return yaml.safe_dump({"global": {"scrape_interval": "30s"}, "scrape_configs": [job]})
 
 
+def dcgm_template() -> k8s.core.v1.PodTemplateSpecArgs:
+    """DCGM exporter pod: GPU nodes only (SKU label), tolerates the GPU taint, annotated."""
+    container = k8s.core.v1.ContainerArgs(
+        name="dcgm-exporter",
+        image=DCGM_IMAGE,
+        ports=[k8s.core.v1.ContainerPortArgs(name="metrics", container_port=DCGM_PORT)],
+        env=[
+            k8s.core.v1.EnvVarArgs(name="DCGM_EXPORTER_KUBERNETES", value="true"),
+            k8s.core.v1.EnvVarArgs(name="NVIDIA_VISIBLE_DEVICES", value="all"),
+        ],
+        resources=k8s.core.v1.ResourceRequirementsArgs(
+            requests={"cpu": "100m", "memory": "128Mi"}, limits={"memory": "512Mi"}
+        ),
+    )
+    affinity = k8s.core.v1.AffinityArgs(
+        node_affinity=k8s.core.v1.NodeAffinityArgs(
+            required_during_scheduling_ignored_during_execution=k8s.core.v1.NodeSelectorArgs(
+                node_selector_terms=[
+                    k8s.core.v1.NodeSelectorTermArgs(
+                        match_expressions=[
+                            k8s.core.v1.NodeSelectorRequirementArgs(
+                                key=SKU_LABEL, operator="Exists"
+                            )
+                        ]
+                    )
+                ]
+            )
+        )
+    )
+    return k8s.core.v1.PodTemplateSpecArgs(
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            labels=DCGM_LABELS,
+            annotations={"prometheus.io/scrape": "true", "prometheus.io/port": str(DCGM_PORT)},
+        ),
+        spec=k8s.core.v1.PodSpecArgs(
+            containers=[container],
+            affinity=affinity,
+            tolerations=[
+                k8s.core.v1.TolerationArgs(
+                    key=GPU_TAINT_KEY, operator="Exists", effect="NoSchedule"
+                )
+            ],
+        ),
+    )
+
+
 class Monitoring(pulumi.ComponentResource):
     """The region's metrics pipeline, alert rules, CloudWatch alarms and dashboard."""
 
@@ -135,56 +181,14 @@ class Monitoring(pulumi.ComponentResource):
 
     def _dcgm(self) -> None:
         """DCGM exporter on every GPU node: utilisation, memory and XID errors on port 9400."""
-        meta = k8s.meta.v1.ObjectMetaArgs(
-            name="dcgm-exporter", namespace=self._args.namespace, labels=DCGM_LABELS
-        )
-        container = k8s.core.v1.ContainerArgs(
-            name="dcgm-exporter",
-            image=DCGM_IMAGE,
-            ports=[k8s.core.v1.ContainerPortArgs(name="metrics", container_port=DCGM_PORT)],
-            env=[
-                k8s.core.v1.EnvVarArgs(name="DCGM_EXPORTER_KUBERNETES", value="true"),
-                k8s.core.v1.EnvVarArgs(name="NVIDIA_VISIBLE_DEVICES", value="all"),
-            ],
-            resources=k8s.core.v1.ResourceRequirementsArgs(
-                requests={"cpu": "100m", "memory": "128Mi"}, limits={"memory": "512Mi"}
-            ),
-        )
-        affinity = k8s.core.v1.AffinityArgs(
-            node_affinity=k8s.core.v1.NodeAffinityArgs(
-                required_during_scheduling_ignored_during_execution=k8s.core.v1.NodeSelectorArgs(
-                    node_selector_terms=[
-                        k8s.core.v1.NodeSelectorTermArgs(
-                            match_expressions=[
-                                k8s.core.v1.NodeSelectorRequirementArgs(
-                                    key=SKU_LABEL, operator="Exists"
-                                )
-                            ]
-                        )
-                    ]
-                )
-            )
-        )
-        template = k8s.core.v1.PodTemplateSpecArgs(
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                labels=DCGM_LABELS,
-                annotations={"prometheus.io/scrape": "true", "prometheus.io/port": str(DCGM_PORT)},
-            ),
-            spec=k8s.core.v1.PodSpecArgs(
-                containers=[container],
-                affinity=affinity,
-                tolerations=[
-                    k8s.core.v1.TolerationArgs(
-                        key=GPU_TAINT_KEY, operator="Exists", effect="NoSchedule"
-                    )
-                ],
-            ),
-        )
         k8s.apps.v1.DaemonSet(
             f"{self._args.name}-dcgm",
-            metadata=meta,
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name="dcgm-exporter", namespace=self._args.namespace, labels=DCGM_LABELS
+            ),
             spec=k8s.apps.v1.DaemonSetSpecArgs(
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=DCGM_LABELS), template=template
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=DCGM_LABELS),
+                template=dcgm_template(),
             ),
             opts=self._k8s,
         )

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from drctl.monitoring.rules import Alert, alerts
+from drctl.monitoring import rules
+from drctl.monitoring.rules import Alert
 from drctl.runbook.model import Runbook
 from drctl.runbook.parse import parse_runbook
 from infra.config import MonitoringSettings
@@ -22,7 +23,7 @@ def all_alerts(settings: MonitoringSettings | None = None) -> list[Alert]:
     chosen = settings or MonitoringSettings()
     seen: dict[str, Alert] = {}
     for role in ROLES:
-        for alert in alerts(chosen, role):
+        for alert in rules.alerts(chosen, role):
             seen.setdefault(alert.name, alert)
     return list(seen.values())
 
