@@ -164,7 +164,7 @@ def watch_command(
             canary,
             baseline,
             policy,
-            window_seconds or settings.canary_window_seconds,
+            settings.canary_window_seconds if window_seconds is None else window_seconds,
             max_windows,
             lambda: _rollback_action(outputs, region, model, baseline_version, load),
             record,

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import yaml
 from typer.testing import CliRunner
@@ -66,3 +69,63 @@ def test_rollout_watch_needs_outputs_and_a_source(tmp_path: Path) -> None:
     out.write_text("{}")
     no_source = runner.invoke(app, [*base, "--outputs", str(out)])
     assert no_source.exit_code == 2 and "--prometheus" in no_source.output
+
+
+class _Growing(BaseHTTPRequestHandler):
+    """A Triton /metrics double whose counters grow by 200 requests per scrape."""
+
+    hits: ClassVar[dict[str, int]] = {}
+    ms: ClassVar[dict[str, float]] = {"1": 10.0, "2": 10.0}
+
+    def do_GET(self) -> None:
+        version = self.path.strip("/")
+        count = self.hits[version] = self.hits.get(version, 0) + 1
+        body = (
+            "# TYPE nv_inference_request_success counter\n"
+            f'nv_inference_request_success{{model="m",version="{version}"}} {200 * count}\n'
+            "# TYPE nv_inference_request_duration_us counter\n"
+            f'nv_inference_request_duration_us{{model="m",version="{version}"}} '
+            f"{200 * count * self.ms[version] * 1000}\n"
+        ).encode()
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        """Quiet."""
+
+
+def test_rollout_watch_promotes_a_healthy_canary_and_records_it(tmp_path: Path) -> None:
+    server = HTTPServer(("127.0.0.1", 0), _Growing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    out = tmp_path / "o.json"
+    out.write_text("{}")
+    record = tmp_path / "r.json"
+    args = [
+        "rollout",
+        "watch",
+        "--model",
+        "m",
+        "--canary-version",
+        "2",
+        "--baseline-version",
+        "1",
+        "--canary-metrics",
+        f"{url}/2",
+        "--baseline-metrics",
+        f"{url}/1",
+        "--window-seconds",
+        "0",
+        "--outputs",
+        str(out),
+        "--record",
+        str(record),
+    ]
+    try:
+        result = runner.invoke(app, args)
+    finally:
+        server.shutdown()
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout.strip().splitlines()[-1])["action"] == "promote"
+    assert json.loads(record.read_text())["action"] == "promote"
