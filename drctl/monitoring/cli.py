@@ -25,6 +25,7 @@ from drctl.monitoring.rollout import Subject, run_rollout
 from drctl.monitoring.rules import rule_groups
 from drctl.monitoring.source import MetricsSource, PrometheusApi, TritonMetrics
 from drctl.store.cli import handled, selected, trees
+from drctl.store.regions import RegionTrees
 from drctl.store.rollback import rollback
 from infra.config import ConfigError, MonitoringSettings
 
@@ -108,16 +109,25 @@ def _source(triton_url: str | None, prometheus: str | None, selector: str) -> Me
     raise typer.Exit(2)
 
 
-def _rollback_action(
-    outputs: list[Path], roles: list[str] | None, model: str, to: int, load: bool
-) -> str:
+def _rollback_action(regions: list[RegionTrees], model: str, to: int, load: bool) -> str:
     """Release pointer back to ``to`` in the chosen regions, Triton loads it; a summary."""
     done = []
-    for tree in selected(trees(outputs), roles):
+    for tree in regions:
         urls = [tree.stack.inference_endpoint] if load and tree.stack.inference_endpoint else []
         result = rollback([tree.own], model, to, endpoints=urls, who="drctl rollout")
         done.append(f"{tree.own.name}: {result.before.get(tree.own.name)} -> {to}")
     return "; ".join(done)
+
+
+def _policy(settings: MonitoringSettings, min_requests: int | None, windows: int | None) -> Policy:
+    """The stack's thresholds, with the two knobs a pipeline may tighten or loosen."""
+    return Policy(
+        settings.error_rate,
+        settings.p99_latency_ms,
+        settings.canary_latency_ratio,
+        settings.canary_min_requests if min_requests is None else min_requests,
+        settings.canary_windows if windows is None else windows,
+    )
 
 
 def _show(decision: Decision) -> None:
@@ -141,20 +151,15 @@ def watch_command(
     region: Annotated[list[str] | None, typer.Option(help="Roles to roll back.")] = None,
     load: Annotated[bool, typer.Option(help="Have each region's Triton load it.")] = True,
     record: Annotated[Path | None, typer.Option(help="Decision record JSON.")] = None,
+    min_requests: Annotated[int | None, typer.Option(min=1, help="Per window.")] = None,
+    windows: Annotated[int | None, typer.Option(min=1, help="Consecutive to decide.")] = None,
     stack: StackOpt = None,
 ) -> None:
     """Watch a canary against its baseline; promote (exit 0) or roll back by itself (exit 1)."""
     settings = stack_monitoring(stack)
-    if not outputs:
-        console.print("[red]error:[/red] pass --outputs (pulumi stack output --json) to roll back")
-        raise typer.Exit(2)
-    policy = Policy(
-        settings.error_rate,
-        settings.p99_latency_ms,
-        settings.canary_latency_ratio,
-        settings.canary_min_requests,
-        settings.canary_windows,
-    )
+    with handled(False):  # bad outputs or regions fail now, not after the watch
+        regions = selected(trees(outputs), region)
+    policy = _policy(settings, min_requests, windows)
     canary = Subject(_source(canary_metrics, prometheus, selector), model, str(canary_version))
     baseline = Subject(
         _source(baseline_metrics, prometheus, selector), model, str(baseline_version)
@@ -166,7 +171,7 @@ def watch_command(
             policy,
             settings.canary_window_seconds if window_seconds is None else window_seconds,
             max_windows,
-            lambda: _rollback_action(outputs, region, model, baseline_version, load),
+            lambda: _rollback_action(regions, model, baseline_version, load),
             record,
             on_window=_show,
         )

@@ -61,13 +61,42 @@ def test_shipped_rendered_files_are_current(tmp_path: Path) -> None:
         assert (PROJECT_DIR / "monitoring" / name).read_text() == (tmp_path / name).read_text()
 
 
+def outputs(tmp_path: Path) -> list[str]:
+    """Two stacks' outputs as `pulumi stack output --json` writes them."""
+    regions = {"primary": ("us-east-1", "us-west-2"), "dr": ("us-west-2", "us-east-1")}
+    args = []
+    for role, (region, peer) in regions.items():
+        path = tmp_path / f"{role}.json"
+        bucket, peer_bucket = f"b-{region}", f"b-{peer}"
+        path.write_text(
+            json.dumps(
+                {
+                    "region": region,
+                    "role": role,
+                    "peerRegion": peer,
+                    "bucketName": bucket,
+                    "bucketArn": f"arn:aws:s3:::{bucket}",
+                    "peerBucketName": peer_bucket,
+                    "kmsKeyArn": f"arn:aws:kms:{region}:1:key/k",
+                    "clusterName": f"c-{role}",
+                    "healthCheckId": "hc",
+                    "serviceHostname": "infer.example.com",
+                }
+            )
+        )
+        args += ["--outputs", str(path)]
+    return args
+
+
 def test_rollout_watch_needs_outputs_and_a_source(tmp_path: Path) -> None:
     base = ["rollout", "watch", "--model", "m", "--canary-version", "2", "--baseline-version", "1"]
-    no_outputs = runner.invoke(app, base)
+    no_outputs = runner.invoke(app, base, env={"TRT_DR_OUTPUTS": ""})
     assert no_outputs.exit_code == 2 and "--outputs" in no_outputs.output
-    out = tmp_path / "o.json"
-    out.write_text("{}")
-    no_source = runner.invoke(app, [*base, "--outputs", str(out)])
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    bad_outputs = runner.invoke(app, [*base, "--outputs", str(bad)])
+    assert bad_outputs.exit_code == 2 and "re-export it" in bad_outputs.output
+    no_source = runner.invoke(app, [*base, *outputs(tmp_path)])
     assert no_source.exit_code == 2 and "--prometheus" in no_source.output
 
 
@@ -99,8 +128,6 @@ def test_rollout_watch_promotes_a_healthy_canary_and_records_it(tmp_path: Path) 
     server = HTTPServer(("127.0.0.1", 0), _Growing)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}"
-    out = tmp_path / "o.json"
-    out.write_text("{}")
     record = tmp_path / "r.json"
     args = [
         "rollout",
@@ -117,8 +144,7 @@ def test_rollout_watch_promotes_a_healthy_canary_and_records_it(tmp_path: Path) 
         f"{url}/1",
         "--window-seconds",
         "0",
-        "--outputs",
-        str(out),
+        *outputs(tmp_path),
         "--record",
         str(record),
     ]

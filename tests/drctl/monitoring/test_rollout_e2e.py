@@ -8,6 +8,7 @@ reloads. A healthy version is promoted and left in place.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,9 @@ import numpy as np
 import onnx
 import pytest
 from onnx import helper, numpy_helper
+from typer.testing import CliRunner
 
+from drctl.cli import app
 from drctl.drill.triton_call import call, make_client
 from drctl.monitoring.decision import Policy
 from drctl.monitoring.rollout import Subject, run_rollout
@@ -194,3 +197,49 @@ def test_healthy_canary_is_promoted_and_stays(env: LocalEnvironment) -> None:
     release, _ = read_release(own, env.model)
     assert release is not None and release.version == version
     assert served_versions(env) == [str(version)]
+
+
+def test_pipeline_step_rolls_back_through_the_cli(env: LocalEnvironment, tmp_path: Path) -> None:
+    own = env.trees["primary"][0]
+    source = Path(absolute_spec(env.settings["primary"].models[0], PROJECT_DIR).onnx)
+    version = publish(own, build_variant(env, slow_model(source, tmp_path / "m.onnx"))).version
+    env.reload_primary()
+    files = []
+    for role, values in env.outputs().items():
+        (tmp_path / f"{role}.json").write_text(json.dumps(values))
+        files += ["--outputs", str(tmp_path / f"{role}.json")]
+    urls = {role: s.process.metrics_url for role, s in env.servers.items() if s.process}
+    args = [
+        "rollout",
+        "watch",
+        "--model",
+        env.model,
+        "--canary-version",
+        str(version),
+        "--baseline-version",
+        "1",
+        "--canary-metrics",
+        urls["primary"],
+        "--baseline-metrics",
+        urls["dr"],
+        "--window-seconds",
+        "1.5",
+        "--max-windows",
+        "8",
+        "--min-requests",
+        "5",
+        "--windows",
+        "2",
+        "--region",
+        "primary",
+        "--no-load",
+        *files,
+    ]
+    with Traffic(env):
+        result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert json.loads(result.stdout.strip().splitlines()[-1])["action"] == "rollback"
+    release, _ = read_release(own, env.model)
+    assert release is not None and release.version == 1
+    env.reload_primary()
+    assert served_versions(env) == ["1"]
