@@ -21,7 +21,7 @@ from rich.table import Table
 from drctl.runbook.display import StepDisplay
 from drctl.runbook.errors import ParamError, RunbookError
 from drctl.runbook.exercise import exercise
-from drctl.runbook.lint import lint_file
+from drctl.runbook.lint import LintReport, lint_file
 from drctl.runbook.localenv import LocalEnvironment, build_example
 from drctl.runbook.model import Runbook, Step
 from drctl.runbook.params import parse_assignments
@@ -145,13 +145,19 @@ def lint_command(
     directory: DirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Check runbooks: front matter, rollbacks, verifies, params, drctl commands, budgets."""
+    """Check runbooks: front matter, rollbacks, verifies, params, drctl commands, budgets,
+    and (for the whole set) that alerts and runbook triggers name each other."""
     with handled(as_json):
         paths = [locate(n, directory) for n in names or []]
         paths = paths or sorted(folder(directory).glob("*.md"))
         if not paths:
             raise ParamError(f"no runbooks in {folder(directory)}; pass --dir")
     reports = [lint_file(p) for p in paths]
+    if not names:  # the whole set: every alert has a runbook, every trigger an alert
+        from drctl.monitoring.links import lint_links
+
+        links = lint_links(folder(directory))
+        reports.append(LintReport(path="alerts <-> runbook triggers", id=None, errors=links))
     if as_json:
         print(json.dumps([r.__dict__ for r in reports], indent=1))
     else:
