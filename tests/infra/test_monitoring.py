@@ -107,7 +107,7 @@ def test_bad_monitoring_config_names_the_key() -> None:
     from infra.config import ConfigError
 
     bad = config_with("primary", monitoring={"gpuUtilLow": 0.9, "gpuUtilHigh": 0.8})
-    with pytest.raises(ConfigError, match="trt-dr:monitoring.*gpuUtilLow must be below"):
+    with pytest.raises(ConfigError, match=r"trt-dr:monitoring.*gpuUtilLow must be below"):
         evaluate("primary", bad)
-    with pytest.raises(ConfigError, match="trt-dr:monitoring.backend"):
+    with pytest.raises(ConfigError, match=r"trt-dr:monitoring\.backend"):
         evaluate("primary", config_with("primary", monitoring={"backend": "datadog"}))
