@@ -18,7 +18,7 @@ from infra.network import Network, NetworkArgs
 from infra.peer import read_peer
 from infra.providers import invoke_opts, regional_provider
 from infra.triton import Triton, TritonArgs
-from infra.workload_iam import Oidc
+from infra.workload_iam import Oidc, WorkloadAccess
 
 project_dir = Path(__file__).resolve().parent
 settings = load_settings(project_dir)
@@ -62,7 +62,14 @@ store = ModelStore(
         primary_key_arn=peer.kms_key_arn if peer and settings.role == "dr" else None,
     )
 )
-oidc = Oidc(cluster.oidc_provider_arn, cluster.oidc_issuer)
+access = WorkloadAccess(
+    bucket_name=store.bucket_name,
+    bucket_arn=store.bucket_arn,
+    kms_key_arn=store.kms_key_arn,
+    oidc=Oidc(cluster.oidc_provider_arn, cluster.oidc_issuer),
+    aws_provider=provider,
+    kube_provider=cluster.kube_provider,
+)
 device_plugin = DevicePlugin(
     DevicePluginArgs(name=logical(stack, region, "gpu"), provider=cluster.kube_provider)
 )
@@ -74,12 +81,7 @@ builds = EngineBuilds(
         name=logical(stack, region, "builds"),
         settings=settings,
         project_dir=project_dir,
-        bucket_name=store.bucket_name,
-        bucket_arn=store.bucket_arn,
-        kms_key_arn=store.kms_key_arn,
-        oidc=oidc,
-        aws_provider=provider,
-        kube_provider=cluster.kube_provider,
+        access=access,
         depends_on=[device_plugin, cluster.gpu_node_group],
     )
 )
@@ -88,12 +90,7 @@ triton = Triton(
         name=logical(stack, region, "triton"),
         settings=settings,
         namespace=endpoint.namespace,
-        bucket_name=store.bucket_name,
-        bucket_arn=store.bucket_arn,
-        kms_key_arn=store.kms_key_arn,
-        oidc=oidc,
-        aws_provider=provider,
-        kube_provider=cluster.kube_provider,
+        access=access,
         depends_on=builds.publish_jobs,
     )
 )

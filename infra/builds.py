@@ -25,7 +25,7 @@ from engine_build.spec import ModelSpec, Target
 from infra.code_bundle import CODE_MOUNT, code_config_map
 from infra.config import GpuSettings, Settings
 from infra.jobs import JobSpec, job
-from infra.workload_iam import ROLE_ANNOTATION, Oidc, s3_statements, workload_role
+from infra.workload_iam import ROLE_ANNOTATION, WorkloadAccess, s3_statements, workload_role
 
 BUILD_NAMESPACE = "trt-dr-build"
 REQUIREMENTS = Path(__file__).with_name("builder-requirements.txt")
@@ -118,12 +118,7 @@ class EngineBuildsArgs:
     name: str
     settings: Settings
     project_dir: Path
-    bucket_name: pulumi.Input[str]
-    bucket_arn: pulumi.Input[str]
-    kms_key_arn: pulumi.Input[str]
-    oidc: Oidc
-    aws_provider: aws.Provider
-    kube_provider: k8s.Provider
+    access: WorkloadAccess
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
 
 
@@ -136,8 +131,8 @@ class EngineBuilds(pulumi.ComponentResource):
     def __init__(self, args: EngineBuildsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("trt-dr:infra:EngineBuilds", args.name, None, opts)
         self._args = args
-        self._aws = pulumi.ResourceOptions(parent=self, provider=args.aws_provider)
-        self._k8s = pulumi.ResourceOptions(parent=self, provider=args.kube_provider)
+        self._aws = pulumi.ResourceOptions(parent=self, provider=args.access.aws_provider)
+        self._k8s = pulumi.ResourceOptions(parent=self, provider=args.access.kube_provider)
         region = args.settings.region
         namespace = k8s.core.v1.Namespace(
             f"{args.name}-ns",
@@ -169,11 +164,11 @@ class EngineBuilds(pulumi.ComponentResource):
         self, name: str, read: list[str], write: list[str], delete: bool = False
     ) -> pulumi.Output[str]:
         args = self._args
-        statements = pulumi.Output.all(args.bucket_arn, args.kms_key_arn).apply(
+        statements = pulumi.Output.all(args.access.bucket_arn, args.access.kms_key_arn).apply(
             lambda v: s3_statements(v[0], v[1], read, write, delete)
         )
         role = workload_role(
-            f"{args.name}-{name}", args.oidc, BUILD_NAMESPACE, name, statements, self._aws
+            f"{args.name}-{name}", args.access.oidc, BUILD_NAMESPACE, name, statements, self._aws
         )
         account = k8s.core.v1.ServiceAccount(
             f"{args.name}-{name}",
@@ -190,7 +185,7 @@ class EngineBuilds(pulumi.ComponentResource):
         return [
             aws.s3.BucketObjectv2(
                 f"{self._args.name}-{model}-{role}",
-                bucket=self._args.bucket_name,
+                bucket=self._args.access.bucket_name,
                 key=inputs.key_of(role, region),
                 source=pulumi.FileAsset(str(path)),
                 opts=self._aws,
@@ -200,7 +195,7 @@ class EngineBuilds(pulumi.ComponentResource):
 
     def _spec_map(self, inputs: ModelInputs, uploads: list[pulumi.Resource]) -> pulumi.Output[str]:
         settings, model = self._args.settings, inputs.spec.name
-        text = pulumi.Output.from_input(self._args.bucket_name).apply(
+        text = pulumi.Output.from_input(self._args.access.bucket_name).apply(
             lambda bucket: yaml.safe_dump(
                 inputs.job_spec(bucket, settings.region).model_dump(mode="json", by_alias=True),
                 sort_keys=True,
@@ -222,7 +217,9 @@ class EngineBuilds(pulumi.ComponentResource):
     def _model(self, inputs: ModelInputs) -> None:
         settings = self._args.settings
         spec_map = self._spec_map(inputs, self._upload(inputs))
-        out = pulumi.Output.concat("s3://", self._args.bucket_name, f"/{settings.region}/engines")
+        out = pulumi.Output.concat(
+            "s3://", self._args.access.bucket_name, f"/{settings.region}/engines"
+        )
         gpu_nodes = settings.gpu_node_size.desired
         for target in targets(settings.gpu, settings.builds.fallbacks, gpu_nodes):
             key = inputs.key(target, settings.release, settings.builder_image)
@@ -252,7 +249,7 @@ class EngineBuilds(pulumi.ComponentResource):
             command=build_command(target, settings, out)
             if kind == "build"
             else publish_command(
-                inputs.spec.name, target, key, self._args.bucket_name, settings.region
+                inputs.spec.name, target, key, self._args.access.bucket_name, settings.region
             ),
             spec_config_map=spec_map,
             code_config_map=self._code,

@@ -11,13 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from infra.cluster import GPU_TAINT_KEY, SKU_LABEL
 from infra.config import Settings
 from infra.endpoint import APP_LABELS, GRPC_PORT, HTTP_PORT, METRICS_PORT
-from infra.workload_iam import ROLE_ANNOTATION, Oidc, s3_statements, workload_role
+from infra.workload_iam import ROLE_ANNOTATION, WorkloadAccess, s3_statements, workload_role
 
 SERVICE_ACCOUNT = "triton"
 PROBE_PERIOD = 10
@@ -30,12 +29,7 @@ class TritonArgs:
     name: str
     settings: Settings
     namespace: pulumi.Input[str]
-    bucket_name: pulumi.Input[str]
-    bucket_arn: pulumi.Input[str]
-    kms_key_arn: pulumi.Input[str]
-    oidc: Oidc
-    aws_provider: aws.Provider
-    kube_provider: k8s.Provider
+    access: WorkloadAccess
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
 
 
@@ -86,19 +80,19 @@ class Triton(pulumi.ComponentResource):
     def __init__(self, args: TritonArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("trt-dr:infra:Triton", args.name, None, opts)
         self._args = args
-        self._k8s = pulumi.ResourceOptions(parent=self, provider=args.kube_provider)
+        self._k8s = pulumi.ResourceOptions(parent=self, provider=args.access.kube_provider)
         settings = args.settings
         read = [repository_prefix(settings.region)]
-        statements = pulumi.Output.all(args.bucket_arn, args.kms_key_arn).apply(
+        statements = pulumi.Output.all(args.access.bucket_arn, args.access.kms_key_arn).apply(
             lambda v: s3_statements(v[0], v[1], read=read, write=[])
         )
         role = workload_role(
             f"{args.name}-role",
-            args.oidc,
+            args.access.oidc,
             "triton",
             SERVICE_ACCOUNT,
             statements,
-            pulumi.ResourceOptions(parent=self, provider=args.aws_provider),
+            pulumi.ResourceOptions(parent=self, provider=args.access.aws_provider),
         )
         account = k8s.core.v1.ServiceAccount(
             f"{args.name}-sa",
@@ -191,7 +185,7 @@ class Triton(pulumi.ComponentResource):
             name="triton",
             image=settings.triton_image,
             command=["tritonserver"],
-            args=pulumi.Output.from_input(self._args.bucket_name).apply(
+            args=pulumi.Output.from_input(self._args.access.bucket_name).apply(
                 lambda bucket: server_args(settings, bucket)
             ),
             env=[

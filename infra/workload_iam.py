@@ -13,6 +13,7 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_kubernetes as k8s
 
 from infra.iam import policy_document
 
@@ -25,6 +26,18 @@ class Oidc:
 
     provider_arn: pulumi.Input[str]
     issuer: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class WorkloadAccess:
+    """How a regional workload reaches its model bucket: bucket, key, IRSA and providers."""
+
+    bucket_name: pulumi.Input[str]
+    bucket_arn: pulumi.Input[str]
+    kms_key_arn: pulumi.Input[str]
+    oidc: Oidc
+    aws_provider: aws.Provider
+    kube_provider: k8s.Provider
 
 
 def irsa_trust(provider_arn: str, issuer: str, namespace: str, service_account: str) -> str:
