@@ -106,34 +106,6 @@ def _node_group(ctx: _Ctx, res: Registered, comp: str) -> Iterator[CostLine]:
         break
 
 
-def _eks(ctx: _Ctx, res: Registered, comp: str) -> Iterator[CostLine]:
-    yield _line(
-        ctx,
-        res,
-        comp,
-        "EKS control plane",
-        1,
-        ctx.prices.lookup("eks_cluster", "standard", ctx.region),
-    )
-
-
-def _nat(ctx: _Ctx, res: Registered, comp: str) -> Iterator[CostLine]:
-    yield _line(
-        ctx, res, comp, "NAT gateway", 1, ctx.prices.lookup("nat_gateway", "hour", ctx.region)
-    )
-
-
-def _eip(ctx: _Ctx, res: Registered, comp: str) -> Iterator[CostLine]:
-    yield _line(
-        ctx,
-        res,
-        comp,
-        "public IPv4 address",
-        1,
-        ctx.prices.lookup("public_ipv4", "hour", ctx.region),
-    )
-
-
 def _service(ctx: _Ctx, res: Registered, comp: str) -> Iterator[CostLine]:
     spec = res.inputs.get("spec") or {}
     annotations = (res.inputs.get("metadata") or {}).get("annotations") or {}
@@ -201,27 +173,25 @@ def inputs_fqdn(inputs: dict[str, Any]) -> str:
     return str(inputs.get("fqdn") or inputs.get("ipAddress") or "")
 
 
-def _zone(ctx: _Ctx, res: Registered, comp: str) -> Iterator[CostLine]:
-    yield _line(
-        ctx,
-        res,
-        comp,
-        "hosted zone",
-        1,
-        ctx.prices.lookup("route53_hosted_zone", "zone", ctx.region),
-    )
+def _fixed(label: str, kind: str, key: str) -> Rule:
+    """A rule for a resource billed as one unit of one price (cluster, NAT, IPv4, zone)."""
+
+    def rule(ctx: _Ctx, res: Registered, comp: str) -> Iterator[CostLine]:
+        yield _line(ctx, res, comp, label, 1, ctx.prices.lookup(kind, key, ctx.region))
+
+    return rule
 
 
 RULES: dict[str, Rule] = {
     "aws:eks/nodeGroup:NodeGroup": _node_group,
-    "aws:eks/cluster:Cluster": _eks,
-    "aws:ec2/natGateway:NatGateway": _nat,
-    "aws:ec2/eip:Eip": _eip,
+    "aws:eks/cluster:Cluster": _fixed("EKS control plane", "eks_cluster", "standard"),
+    "aws:ec2/natGateway:NatGateway": _fixed("NAT gateway", "nat_gateway", "hour"),
+    "aws:ec2/eip:Eip": _fixed("public IPv4 address", "public_ipv4", "hour"),
     "kubernetes:core/v1:Service": _service,
     "aws:s3/bucket:Bucket": _bucket,
     "aws:s3/bucketReplicationConfig:BucketReplicationConfig": _replication,
     "aws:route53/healthCheck:HealthCheck": _health_check,
-    "aws:route53/zone:Zone": _zone,
+    "aws:route53/zone:Zone": _fixed("hosted zone", "route53_hosted_zone", "zone"),
 }
 
 
