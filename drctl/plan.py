@@ -55,16 +55,11 @@ def plan_stack(stack: str, project_dir: Path = PROJECT_DIR) -> StackPlan:
 
 def group(evaluation: Evaluation) -> StackPlan:
     """Group an evaluation's resources under their top-level component's logical name."""
-    by_urn = {r.urn: r for r in evaluation.resources}
     components: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for resource in evaluation.resources:
         if resource.type.startswith("trt-dr:"):
             continue
-        owner = resource
-        while owner.parent in by_urn:
-            owner = by_urn[owner.parent]
-        label = owner.name if owner is not resource else "stack"
-        components[label].append((resource.type, resource.name))
+        components[evaluation.component_name(resource)].append((resource.type, resource.name))
     outputs = evaluation.outputs
     return StackPlan(
         stack=evaluation.stack,

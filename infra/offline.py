@@ -9,6 +9,7 @@ cloud would assign (ARNs, endpoints, ids) are synthesized and clearly fake (acco
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import runpy
 from dataclasses import dataclass, field
@@ -83,13 +84,25 @@ class Evaluation:
             return None
         return self.providers.get(provider_urn(resource.provider))
 
-    def component_of(self, resource: Registered) -> str:
-        """The top-level component that owns ``resource`` (its own type if it has none)."""
-        by_urn = {r.urn: r for r in self.resources}
+    @functools.cached_property
+    def _by_urn(self) -> dict[str, Registered]:
+        return {r.urn: r for r in self.resources}
+
+    def top_owner(self, resource: Registered) -> Registered:
+        """The top-level resource that owns ``resource`` (itself when it has no parent)."""
         current = resource
-        while current.parent and current.parent in by_urn:
-            current = by_urn[current.parent]
-        return current.type
+        while current.parent and current.parent in self._by_urn:
+            current = self._by_urn[current.parent]
+        return current
+
+    def component_of(self, resource: Registered) -> str:
+        """The type of the top-level component that owns ``resource`` (its own if none)."""
+        return self.top_owner(resource).type
+
+    def component_name(self, resource: Registered) -> str:
+        """Logical name of the top-level component owning ``resource`` (``stack`` if none)."""
+        owner = self.top_owner(resource)
+        return owner.name if owner is not resource else "stack"
 
 
 def provider_region(type_: str, inputs: dict[str, Any]) -> str:

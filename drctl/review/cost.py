@@ -195,15 +195,6 @@ RULES: dict[str, Rule] = {
 }
 
 
-def component_name(evaluation: Evaluation, resource: Registered) -> str:
-    """Logical name of the top-level component owning ``resource`` (``stack`` if none)."""
-    by_urn = {r.urn: r for r in evaluation.resources}
-    owner = resource
-    while owner.parent in by_urn:
-        owner = by_urn[owner.parent]
-    return owner.name if owner is not resource else "stack"
-
-
 def stack_region(evaluation: Evaluation) -> str:
     """The stack's region: its ``region`` output, else its AWS provider's region."""
     region = evaluation.outputs.get("region")
@@ -219,13 +210,13 @@ def _usage_lines(ctx: _Ctx, evaluation: Evaluation) -> Iterator[CostLine]:
     nats = sorted(evaluation.of_type("aws:ec2/natGateway:NatGateway"), key=lambda r: r.name)
     if nats and ctx.usage.nat_processed_gb:  # on the first NAT by name: stable across runs
         price = ctx.prices.lookup("nat_gateway", "data", ctx.region)
-        comp = component_name(evaluation, nats[0])
+        comp = evaluation.component_name(nats[0])
         what = "NAT data processed (usage)"
         yield _line(ctx, nats[0], comp, what, ctx.usage.nat_processed_gb, price)
     for svc in evaluation.of_type("kubernetes:core/v1:Service"):
         if any(True for _ in _service(ctx, svc, "")) and ctx.usage.nlb_lcus:
             price = ctx.prices.lookup("nlb", "lcu", ctx.region)
-            comp = component_name(evaluation, svc)
+            comp = evaluation.component_name(svc)
             what = "NLB capacity units (usage)"
             yield _line(ctx, svc, comp, what, ctx.usage.nlb_lcus, price)
     if ctx.usage.hosted_zones:
@@ -256,6 +247,6 @@ def estimate(
     for res in evaluation.resources:
         rule = RULES.get(res.type)
         if rule is not None:
-            cost.lines.extend(rule(ctx, res, component_name(evaluation, res)))
+            cost.lines.extend(rule(ctx, res, evaluation.component_name(res)))
     cost.lines.extend(_usage_lines(ctx, evaluation))
     return cost
