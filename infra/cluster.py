@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -125,51 +126,63 @@ class Cluster(pulumi.ComponentResource):
             opts=self._child,
         )
 
-    def _gpu_nodes(self, cluster: aws.eks.Cluster, role: aws.iam.Role) -> aws.eks.NodeGroup:
+    def _node_group(
+        self,
+        pool: str,
+        cluster: aws.eks.Cluster,
+        role: aws.iam.Role,
+        instance_type: str,
+        ami_type: str,
+        size: NodeGroupSize,
+        labels: dict[str, str],
+        **extra: Any,
+    ) -> aws.eks.NodeGroup:
+        """A managed node group of one pool in the private subnets, on demand."""
         args = self._args
-        size = args.gpu_size
         return aws.eks.NodeGroup(
-            f"{args.name}-gpu",
+            f"{args.name}-{pool}",
             cluster_name=cluster.name,
-            node_group_name=f"{args.cluster_name}-gpu",
+            node_group_name=f"{args.cluster_name}-{pool}",
             node_role_arn=role.arn,
             subnet_ids=args.private_subnet_ids,
-            instance_types=[args.gpu.instance_type],
-            ami_type=GPU_AMI,
+            instance_types=[instance_type],
+            ami_type=ami_type,
             capacity_type="ON_DEMAND",
-            disk_size=200,
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
                 min_size=size.min, desired_size=size.desired, max_size=size.max
             ),
+            labels={**labels, POOL_LABEL: pool},
+            opts=self._child,
+            **extra,
+        )
+
+    def _gpu_nodes(self, cluster: aws.eks.Cluster, role: aws.iam.Role) -> aws.eks.NodeGroup:
+        gpu = self._args.gpu
+        return self._node_group(
+            "gpu",
+            cluster,
+            role,
+            gpu.instance_type,
+            GPU_AMI,
+            self._args.gpu_size,
+            {SKU_LABEL: gpu.sku, CC_LABEL: gpu.compute_capability},
+            disk_size=200,
             update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
-            labels={
-                SKU_LABEL: args.gpu.sku,
-                CC_LABEL: args.gpu.compute_capability,
-                POOL_LABEL: "gpu",
-            },
             taints=[
                 aws.eks.NodeGroupTaintArgs(key=GPU_TAINT_KEY, value="true", effect="NO_SCHEDULE")
             ],
-            opts=self._child,
         )
 
     def _system_nodes(self, cluster: aws.eks.Cluster, role: aws.iam.Role) -> None:
-        args = self._args
-        size = args.settings.system_nodes
-        aws.eks.NodeGroup(
-            f"{args.name}-system",
-            cluster_name=cluster.name,
-            node_group_name=f"{args.cluster_name}-system",
-            node_role_arn=role.arn,
-            subnet_ids=args.private_subnet_ids,
-            instance_types=[args.settings.system_instance_type],
-            ami_type=CPU_AMI,
-            capacity_type="ON_DEMAND",
-            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
-                min_size=size.min, desired_size=size.desired, max_size=size.max
-            ),
-            labels={POOL_LABEL: "system"},
-            opts=self._child,
+        settings = self._args.settings
+        self._node_group(
+            "system",
+            cluster,
+            role,
+            settings.system_instance_type,
+            CPU_AMI,
+            settings.system_nodes,
+            {},
         )
 
     def _oidc(self, cluster: aws.eks.Cluster) -> None:
