@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -130,10 +131,22 @@ def test_drctl_in_a_step_is_this_interpreters_drctl(tmp_path: Path) -> None:
 def test_ctrl_c_kills_the_step_and_leaves_a_resumable_log(tmp_path: Path) -> None:
     pid_file = tmp_path / "pid"
     body = block("check id=long budget=60s", f"echo $$ > {pid_file}; sleep 30")
-    timer = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
+
+    def ctrl_c_once_the_step_runs() -> None:
+        deadline = time.monotonic() + 20.0
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    # pytest-xdist workers may ignore SIGINT; an operator's terminal does not.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timer = threading.Thread(target=ctrl_c_once_the_step_runs)
     timer.start()
-    _, log_path, log = start(tmp_path, body)
-    timer.join()
+    try:
+        _, log_path, log = start(tmp_path, body)
+    finally:
+        timer.join()
+        signal.signal(signal.SIGINT, previous)
     assert log.status == "interrupted"  # type: ignore[attr-defined]
     assert read_log(log_path).steps[0].status == "interrupted"
     with pytest.raises(ProcessLookupError):
