@@ -1,25 +1,35 @@
-"""Triton serving: Deployment on the GPU pool, read-only IRSA role, PDB and HPA.
+"""Triton serving: stable and canary Deployments on the GPU pool, read-only IRSA role, PDB, HPA.
 
 Triton reads this region's model repository ``s3://<bucket>/<region>/repository`` in explicit
 model-control mode; pods are ready only when every configured model is ready, and gRPC
 connections are recycled (maximum connection age) so clients re-resolve DNS after a failover.
+
+The canary Deployment runs the same server with ``--model-config-name=canary``: a model
+directory's ``configs/canary.pbtxt`` (written by ``drctl store publish --canary``) pins the
+version on trial, and without it the pod falls back to ``config.pbtxt``, i.e. serves the
+stable version. Both tracks carry the labels the NLB Service selects, so the canary's share
+of traffic is its share of the replicas (docs/serving.md).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from infra.cluster import GPU_TAINT_KEY, SKU_LABEL
 from infra.config import Settings
-from infra.endpoint import APP_LABELS, GRPC_PORT, HTTP_PORT, METRICS_PORT
+from infra.endpoint import APP_LABELS, GRPC_PORT, HTTP_PORT, METRICS_PORT, TRACK_LABEL
 from infra.workload_iam import ROLE_ANNOTATION, WorkloadAccess, s3_statements, workload_role
 
 SERVICE_ACCOUNT = "triton"
 PROBE_PERIOD = 10
+CANARY_CONFIG_NAME = "canary"
+Track = Literal["stable", "canary"]
 
 
 @dataclass(frozen=True)
@@ -38,9 +48,29 @@ def repository_prefix(region: str) -> str:
     return f"{region}/repository/"
 
 
-def server_args(settings: Settings, bucket: str) -> list[str]:
-    """tritonserver command-line flags."""
+def canary_replicas(settings: Settings) -> int:
+    """Canary pods, carved out of the region's Triton replicas (the GPU count stays the same).
+
+    ``canaryShare`` x replicas rounded to the nearest integer (halves up), at least 1 and at
+    most replicas - 1 where the region serves traffic; 0 where it does not (a DR region in
+    pilot light or warm standby has no traffic to split).
+    """
+    total = settings.triton_replicas
+    if not settings.serves_traffic or total < 2:
+        return 0
+    wanted = math.floor(settings.monitoring.canary_share * total + 0.5)
+    return min(max(wanted, 1), total - 1)
+
+
+def track_labels(track: Track) -> dict[str, str]:
+    """Pod labels of one track: the Service's app labels plus the track."""
+    return {**APP_LABELS, TRACK_LABEL: track}
+
+
+def server_args(settings: Settings, bucket: str, config_name: str | None = None) -> list[str]:
+    """tritonserver command-line flags; ``config_name`` selects ``configs/<name>.pbtxt``."""
     age_ms = settings.triton.grpc_max_connection_age_seconds * 1000
+    chosen = [f"--model-config-name={config_name}"] if config_name else []
     return [
         f"--model-repository=s3://{bucket}/{repository_prefix(settings.region).rstrip('/')}",
         "--model-control-mode=explicit",
@@ -52,8 +82,10 @@ def server_args(settings: Settings, bucket: str) -> list[str]:
         f"--metrics-port={METRICS_PORT}",
         "--allow-metrics=true",
         "--allow-gpu-metrics=true",
+        "--metrics-config=summary_latencies=true",
         f"--grpc-max-connection-age={age_ms}",
         f"--grpc-max-connection-age-grace={min(age_ms, 30_000)}",
+        *chosen,
     ]
 
 
@@ -103,24 +135,37 @@ class Triton(pulumi.ComponentResource):
             ),
             opts=self._k8s,
         )
-        replicas = settings.triton_replicas
-        deployment = self._deployment(account.metadata.name, replicas)
-        if replicas >= 2:
+        canary = canary_replicas(settings)
+        stable = settings.triton_replicas - canary
+        deployment = self._deployment(account.metadata.name, "stable", None if stable else 0)
+        self._deployment(account.metadata.name, "canary", canary)
+        if stable >= 2:
             self._pdb()
-        if replicas >= 1:
-            self._hpa(deployment, replicas)
-        self.register_outputs({"replicas": replicas})
+        if stable >= 1:
+            self._hpa(deployment, stable, canary)
+        self.register_outputs(
+            {
+                "replicas": settings.triton_replicas,
+                "stableReplicas": stable,
+                "canaryReplicas": canary,
+            }
+        )
 
-    def _deployment(self, account: pulumi.Output[str], replicas: int) -> k8s.apps.v1.Deployment:
+    def _deployment(
+        self, account: pulumi.Output[str], track: Track, replicas: int | None
+    ) -> k8s.apps.v1.Deployment:
+        """One track's Deployment; ``replicas`` None leaves the count to the HPA."""
         args, settings = self._args, self._args.settings
+        labels = track_labels(track)
+        suffix = "" if track == "stable" else f"-{track}"
         return k8s.apps.v1.Deployment(
-            f"{args.name}-deployment",
+            f"{args.name}{suffix}-deployment",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name="triton", namespace=args.namespace, labels=APP_LABELS
+                name=f"triton{suffix}", namespace=args.namespace, labels=labels
             ),
             spec=k8s.apps.v1.DeploymentSpecArgs(
-                replicas=None if replicas >= 1 else 0,
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=APP_LABELS),
+                replicas=replicas,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
                 strategy=k8s.apps.v1.DeploymentStrategyArgs(
                     type="RollingUpdate",
                     rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(
@@ -129,14 +174,14 @@ class Triton(pulumi.ComponentResource):
                 ),
                 template=k8s.core.v1.PodTemplateSpecArgs(
                     metadata=k8s.meta.v1.ObjectMetaArgs(
-                        labels=APP_LABELS,
+                        labels=labels,
                         annotations={
                             "prometheus.io/scrape": "true",
                             "prometheus.io/port": str(METRICS_PORT),
                             "prometheus.io/path": "/metrics",
                         },
                     ),
-                    spec=self._pod(account, settings),
+                    spec=self._pod(account, settings, track),
                 ),
             ),
             opts=pulumi.ResourceOptions.merge(
@@ -144,7 +189,9 @@ class Triton(pulumi.ComponentResource):
             ),
         )
 
-    def _pod(self, account: pulumi.Output[str], settings: Settings) -> k8s.core.v1.PodSpecArgs:
+    def _pod(
+        self, account: pulumi.Output[str], settings: Settings, track: Track
+    ) -> k8s.core.v1.PodSpecArgs:
         spread = [
             k8s.core.v1.TopologySpreadConstraintArgs(
                 max_skew=1,
@@ -167,7 +214,7 @@ class Triton(pulumi.ComponentResource):
             ],
             topology_spread_constraints=spread,
             termination_grace_period_seconds=60,
-            containers=[self._container(settings)],
+            containers=[self._container(settings, track)],
             volumes=[
                 k8s.core.v1.VolumeArgs(
                     name="dshm",
@@ -178,15 +225,16 @@ class Triton(pulumi.ComponentResource):
             ],
         )
 
-    def _container(self, settings: Settings) -> k8s.core.v1.ContainerArgs:
+    def _container(self, settings: Settings, track: Track) -> k8s.core.v1.ContainerArgs:
         gpus = str(settings.triton.gpus_per_pod)
         startup_failures = settings.triton.startup_seconds // PROBE_PERIOD
+        config_name = CANARY_CONFIG_NAME if track == "canary" else None
         return k8s.core.v1.ContainerArgs(
             name="triton",
             image=settings.triton_image,
             command=["tritonserver"],
             args=pulumi.Output.from_input(self._args.access.bucket_name).apply(
-                lambda bucket: server_args(settings, bucket)
+                lambda bucket: server_args(settings, bucket, config_name)
             ),
             env=[
                 k8s.core.v1.EnvVarArgs(name="AWS_REGION", value=settings.region),
@@ -222,17 +270,19 @@ class Triton(pulumi.ComponentResource):
         )
 
     def _pdb(self) -> None:
+        """Stable pods only: a PDB spanning two Deployments could not use maxUnavailable."""
         k8s.policy.v1.PodDisruptionBudget(
             f"{self._args.name}-pdb",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="triton", namespace=self._args.namespace),
             spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
                 max_unavailable=1,
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=APP_LABELS),
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=track_labels("stable")),
             ),
             opts=self._k8s,
         )
 
-    def _hpa(self, deployment: k8s.apps.v1.Deployment, replicas: int) -> None:
+    def _hpa(self, deployment: k8s.apps.v1.Deployment, replicas: int, canary: int) -> None:
+        """Scales the stable track only; the canary keeps its fixed count (see docs/serving.md)."""
         settings = self._args.settings
         k8s.autoscaling.v2.HorizontalPodAutoscaler(
             f"{self._args.name}-hpa",
@@ -242,7 +292,7 @@ class Triton(pulumi.ComponentResource):
                     api_version="apps/v1", kind="Deployment", name=deployment.metadata.name
                 ),
                 min_replicas=replicas,
-                max_replicas=max(settings.triton.max_replicas, replicas),
+                max_replicas=max(settings.triton.max_replicas - canary, replicas),
                 metrics=[
                     k8s.autoscaling.v2.MetricSpecArgs(
                         type="Resource",

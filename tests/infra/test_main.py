@@ -24,7 +24,7 @@ EXPECTED_TYPES = {
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
     "aws:route53/healthCheck:HealthCheck": 1,
     "aws:route53/record:Record": 1,
-    "kubernetes:core/v1:Service": 1,
+    "kubernetes:core/v1:Service": 2,  # the NLB and the headless one over the pods
 }
 
 

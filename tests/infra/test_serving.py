@@ -32,6 +32,16 @@ def pod(resource: Registered) -> dict:
     return resource.inputs["spec"]["template"]["spec"]
 
 
+def triton_deployment(evaluation: Evaluation) -> Registered:
+    """The stable Triton Deployment (the canary one is tested in test_triton_canary.py)."""
+    (found,) = [
+        d
+        for d in evaluation.of_type("kubernetes:apps/v1:Deployment")
+        if d.inputs["metadata"]["name"] == "triton"
+    ]
+    return found
+
+
 def test_every_kubernetes_object_matches_the_openapi_schema(stack: Evaluation) -> None:
     objects = [r for r in stack.resources if r.type.startswith("kubernetes:")]
     assert len(objects) >= 14
@@ -89,7 +99,7 @@ def test_publish_waits_for_its_build_and_triton_for_publish(primary: Evaluation)
     build = next(j for n, j in by_name.items() if n.startswith("build-classifier-sm90"))
     publish = next(j for n, j in by_name.items() if n.startswith("publish-"))
     assert build.urn in publish.dependencies
-    deployment = primary.one("kubernetes:apps/v1:Deployment")
+    deployment = triton_deployment(primary)
     assert publish.urn in deployment.dependencies
 
 
@@ -154,7 +164,7 @@ def test_a_changed_onnx_makes_new_builds(tmp_path: Path) -> None:
 
 
 def test_triton_serves_the_region_repository(stack: Evaluation) -> None:
-    deployment = stack.one("kubernetes:apps/v1:Deployment")
+    deployment = triton_deployment(stack)
     spec = pod(deployment)
     container = spec["containers"][0]
     region = stack.outputs["region"]
@@ -181,7 +191,7 @@ def test_triton_serves_the_region_repository(stack: Evaluation) -> None:
 
 def test_replicas_follow_role_and_tier(primary: Evaluation, dr: Evaluation) -> None:
     hpa = primary.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs["spec"]
-    assert hpa["minReplicas"] == 3
+    assert hpa["minReplicas"] == 2  # 3 replicas, one of them the canary
     assert (
         primary.one("kubernetes:policy/v1:PodDisruptionBudget").inputs["spec"]["maxUnavailable"]
         == 1
@@ -196,7 +206,7 @@ def test_replicas_follow_role_and_tier(primary: Evaluation, dr: Evaluation) -> N
 def test_pilot_light_dr_runs_no_gpu_work(tmp_path: Path) -> None:
     evaluation = evaluate("dr", project_dir=project_copy(_dir(tmp_path, "p"), drTier="pilot-light"))
     assert [n.rsplit("-", 1)[0] for n in jobs(evaluation)] == ["build-classifier-cpu"]
-    deployment = evaluation.one("kubernetes:apps/v1:Deployment")
+    deployment = triton_deployment(evaluation)
     assert deployment.inputs["spec"]["replicas"] == 0
     assert evaluation.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler") == []
 
@@ -243,7 +253,11 @@ def test_roles_trust_only_their_service_account(primary: Evaluation) -> None:
 
 
 def test_load_balancer_feeds_the_health_check(stack: Evaluation) -> None:
-    service = stack.one("kubernetes:core/v1:Service").inputs
+    (service,) = [
+        s.inputs
+        for s in stack.of_type("kubernetes:core/v1:Service")
+        if s.inputs["spec"].get("type") == "LoadBalancer"
+    ]
     annotations = service["metadata"]["annotations"]
     assert annotations["service.beta.kubernetes.io/aws-load-balancer-type"] == "nlb"
     assert [p["port"] for p in service["spec"]["ports"]] == [8000, 8001]
