@@ -97,7 +97,7 @@ class LocalEnvironment(faults.SharedFaults):
 
     def __enter__(self) -> LocalEnvironment:
         try:
-            self._stack.enter_context(moto_server())
+            self.aws_endpoint = self._stack.enter_context(moto_server())
             self._declare()
             self.builds: LocalBuilds = build_all(self)
             self._publish_and_replicate()
@@ -144,8 +144,9 @@ class LocalEnvironment(faults.SharedFaults):
 
     def _serve(self) -> None:
         for role, (own, _) in self.trees.items():
-            server = RegionServer(own, own.region, self.model, self.workdir / role)
-            server.sync()
+            server = RegionServer(
+                own, own.region, self.model, self.workdir / role, self.aws_endpoint
+            )
             self._stack.callback(server.stop)
             server.start()
             self.servers[role] = server

@@ -1,7 +1,10 @@
-"""The python-backend ``model.py`` that serves an ONNX model through onnxruntime in Triton.
+"""The ``model.py`` that serves an ONNX model through onnxruntime inside Triton.
 
-This file is copied verbatim next to ``model.onnx`` by ``drctl.rehearsal.pymodel``; it runs
-inside Triton's python backend stub, never inside drctl. When the config parameter
+It runs inside Triton's python backend stub, never inside drctl, placed one of two ways:
+as the local Triton's Python-based ``onnxruntime`` backend (``backends/onnxruntime/model.py``,
+drctl.rehearsal.triton.prepare_backends), so engine_build's ONNX Runtime twin is served
+exactly as published; or copied next to ``model.onnx`` by ``drctl.rehearsal.pymodel`` into a
+python-backend model. When the config parameter
 ``region_output`` names an output, every response carries the serving region in that extra
 BYTES output (Triton 2.51's python backend cannot set response parameters). The region is
 the config parameter ``region`` if set, else the server's ``TRT_DR_REGION`` variable.

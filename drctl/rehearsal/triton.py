@@ -39,6 +39,7 @@ REGION_ENV = "TRT_DR_REGION"
 LOOPBACK = "127.0.0.1"
 PORT_ATTEMPTS = 3
 PORT_TAKEN = "already in use"
+ONNXRUNTIME_BACKEND = Path(__file__).with_name("served_model.py")
 _RUNNING: set[TritonProcess] = set()
 _RUNNING_LOCK = threading.Lock()
 
@@ -101,12 +102,25 @@ def free_ports(count: int = 3) -> list[int]:
             sock.close()
 
 
+def is_remote(repository: Path | str) -> bool:
+    """A cloud repository URL (``s3://...``) that must reach Triton unchanged."""
+    return isinstance(repository, str) and repository.startswith(("s3://", "gs://", "as://"))
+
+
 def prepare_backends(dist: TritonDist, workdir: Path) -> Path:
-    """A backend directory with the python backend and the stub for this Python version."""
+    """A backend directory: the python backend, its stub, and the ``onnxruntime`` backend.
+
+    The wheel has no ONNX Runtime backend, so ``onnxruntime/model.py`` installs
+    ``served_model.py`` as a Python-based backend: Triton 2.51 runs it for every model whose
+    config says ``platform: "onnxruntime_onnx"`` (or ``backend: "onnxruntime"``), so the
+    ONNX Runtime twin engine_build writes is served as published, without conversion.
+    """
     target = workdir / "backends"
     if not (target / "python" / "triton_python_backend_stub").exists():
         shutil.copytree(dist.backend_dir, target, dirs_exist_ok=True)
         shutil.copy2(dist.stub, target / "python" / "triton_python_backend_stub")
+    (target / "onnxruntime").mkdir(exist_ok=True)
+    shutil.copy2(ONNXRUNTIME_BACKEND, target / "onnxruntime" / "model.py")
     return target
 
 
@@ -134,7 +148,7 @@ class TritonProcess:
 
     def __init__(
         self,
-        model_repository: Path,
+        model_repository: Path | str,
         workdir: Path,
         *,
         control_mode: ControlMode = "explicit",
@@ -146,7 +160,9 @@ class TritonProcess:
         strict_readiness: bool = True,
         ports: Ports | None = None,
     ) -> None:
-        self.model_repository = Path(model_repository)
+        self.model_repository = (
+            model_repository if is_remote(model_repository) else Path(model_repository)
+        )
         self.workdir = Path(workdir)
         self.control_mode = control_mode
         self.load_models = tuple(load_models)

@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 
+from drctl.drill import faults
 from drctl.drill.engine import DrillResult, Fault, Timeline, run_drill
 from drctl.drill.metrics import compute
 from drctl.drill.report import write_report
+from drctl.drill.triton_call import make_client
 from drctl.rehearsal import triton as triton_module
 from drctl.rehearsal.env import LocalEnvironment
 from drctl.rehearsal.flow import load_stack_settings
@@ -88,7 +90,10 @@ def test_bad_version_is_rolled_back(env: LocalEnvironment) -> None:
     assert "canary agreement" in next(
         m.detail for m in result.timeline.marks if m.name == "detected"
     )
-    assert env.servers["primary"].released_version() == env.baseline["primary"]
+    baseline = env.baseline["primary"]
+    assert faults.released_version(env.trees["primary"][0], env.model) == baseline
+    client = make_client(env.servers["primary"].endpoint, 5.0)
+    assert client.is_model_ready(env.model, str(baseline))  # Triton serves it from S3
 
 
 def test_gpu_node_loss_recovers_on_the_primary(env: LocalEnvironment) -> None:
