@@ -7,25 +7,28 @@ tree is ``<region>/`` in both buckets (see ``regions.py``); ``--root`` overrides
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.live import Live
 
 from drctl.store import render
 from drctl.store.buildtree import parse_location, read_manifest
+from drctl.store.canary import CanaryResult, abort_canary, annotate, promote_canary
 from drctl.store.errors import StoreError
 from drctl.store.outputs import load_outputs
-from drctl.store.publish import publish
+from drctl.store.publish import default_publisher, publish
 from drctl.store.regions import RegionTrees, bucket_stores, pick, region_trees
 from drctl.store.replicator import replicate_all
 from drctl.store.restore import restore
 from drctl.store.rollback import list_versions, rollback
 from drctl.store.s3ops import RegionStore
-from drctl.store.status import RegionView, status
-from drctl.store.triton import load_model
+from drctl.store.status import RegionView, StatusReport, status
+from drctl.store.triton import load_model, load_model_on_pods
 from drctl.store.verify import verify_release
 
 store_app = typer.Typer(
@@ -49,6 +52,14 @@ RegionsOpt = Annotated[
 ]
 RootOpt = Annotated[
     str | None, typer.Option("--root", help="Tree prefix in the buckets (default: the region).")
+]
+EndpointSetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--load-endpoint-set",
+        help="In-cluster: a name resolving to every Triton pod (the headless Service, e.g. "
+        "triton-pods.triton.svc.cluster.local:8000); each pod reloads the model.",
+    ),
 ]
 
 
@@ -92,6 +103,9 @@ def publish_command(
     ],
     region: RegionOpt = "primary",
     keep_staging: Annotated[bool, typer.Option(help="Keep staged uploads afterwards.")] = False,
+    canary: Annotated[
+        bool, typer.Option("--canary", help="Put it on trial on the canary pods, not release it.")
+    ] = False,
     root: RootOpt = None,
     outputs: OutputsOpt = None,
     as_json: JsonOpt = False,
@@ -104,7 +118,7 @@ def publish_command(
         if isinstance(source, Path):
             total = sum(f.size for f in read_manifest(source)[0].files)
         with render.transfer_bar(f"publish {build}", total, not as_json) as bar:
-            result = publish(store, source, progress=bar, keep_staging=keep_staging)
+            result = publish(store, source, progress=bar, keep_staging=keep_staging, canary=canary)
     finish(
         result,
         True,
@@ -133,9 +147,10 @@ def verify_command(
             with render.transfer_bar(
                 f"hash {tree.own.name}", None, hash_bytes and not as_json
             ) as bar:
-                reports[tree.own.name] = verify_release(
+                report = verify_release(
                     [tree.own, tree.replica], model, version, deep=hash_bytes, progress=bar
                 )
+                reports[tree.own.name] = annotate(report, tree.own)
     ok = all(r.ok for r in reports.values())
 
     def show() -> None:
@@ -262,16 +277,134 @@ def replicate_command(
     finish(passes, True, as_json, show)
 
 
-def status_command(
-    model: Annotated[list[str] | None, typer.Option(help="Model (default: all).")] = None,
+def reload(
+    model: str, endpoints: list[str], endpoint_set: str | None, loader: Callable[[str, str], None]
+) -> list[str]:
+    """Have Triton load ``model``: on each URL (one pod each) and on every pod of the set."""
+    done = []
+    for url in endpoints:
+        loader(url, model)
+        done.append(url)
+    if endpoint_set:
+        done += load_model_on_pods(endpoint_set, model, loader=loader)
+    return done
+
+
+def _canary_command(
+    action: Callable[[RegionStore], CanaryResult],
+    region: str,
+    endpoint: list[str] | None,
+    endpoint_set: str | None,
+    root: str | None,
+    outputs: list[Path] | None,
+    as_json: bool,
+) -> None:
+    """Shared body of promote/abort: act on one region's tree, then reload, then report."""
+    with handled(as_json):
+        result = action(pick(trees(outputs, root), region).own)
+        loaded = reload(result.model, endpoint or [], endpoint_set, load_model)
+    what = {"promoted": "released", "aborted": "aborted"}.get(result.state)
+    message = (
+        f"{result.model} version {result.version} {what} in {result.region} (baseline "
+        f"{result.baseline}); reloaded on {len(loaded)} endpoint(s)"
+        if what
+        else f"no canary of {result.model} in progress in {result.region}; nothing to do"
+    )
+    finish(
+        {"result": result, "loaded": loaded}, True, as_json, lambda: render.console.print(message)
+    )
+
+
+EndpointOpt = Annotated[
+    list[str] | None, typer.Option("--endpoint", help="Triton URL to load on (repeat).")
+]
+
+
+@store_app.command("promote")
+def promote_command(
+    model: str,
+    region: RegionOpt = "primary",
+    endpoint: EndpointOpt = None,
+    load_endpoint_set: EndpointSetOpt = None,
     root: RootOpt = None,
     outputs: OutputsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """One table for both regions: health, readiness, release parity, replication lag."""
+    """Release the version on trial (release pointer -> canary) and end the canary."""
+    who = f"drctl store promote ({default_publisher()})"
+    _canary_command(
+        lambda store: promote_canary(store, model, who),
+        region,
+        endpoint,
+        load_endpoint_set,
+        root,
+        outputs,
+        as_json,
+    )
+
+
+@store_app.command("abort")
+def abort_command(
+    model: str,
+    region: RegionOpt = "primary",
+    endpoint: EndpointOpt = None,
+    load_endpoint_set: EndpointSetOpt = None,
+    root: RootOpt = None,
+    outputs: OutputsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """End the canary without releasing it; canary pods fall back to the stable config."""
+    _canary_command(
+        lambda store: abort_canary(store, model),
+        region,
+        endpoint,
+        load_endpoint_set,
+        root,
+        outputs,
+        as_json,
+    )
+
+
+def status_command(
+    model: Annotated[list[str] | None, typer.Option(help="Model (default: all).")] = None,
+    watch: Annotated[bool, typer.Option("--watch", help="Refresh until Ctrl-C.")] = False,
+    interval: Annotated[float, typer.Option(min=0.0, help="Seconds between refreshes.")] = 5.0,
+    iterations: Annotated[int, typer.Option(min=0, help="Refreshes (0: until Ctrl-C).")] = 0,
+    root: RootOpt = None,
+    outputs: OutputsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One table for both regions: health, readiness, canary, release parity, replication lag."""
     with handled(as_json):
         views = [
             RegionView(t.own, t.replica, t.stack.inference_endpoint) for t in trees(outputs, root)
         ]
+        if watch and not as_json:
+            watch_status(views, model or [], interval, iterations)
+            return
         report = status(views, model or [])
     finish(report, report.ok, as_json, lambda: render.console.print(render.status_table(report)))
+
+
+def _refresh(views: list[RegionView], models: list[str]) -> StatusReport:
+    """One refresh; a failure becomes an error line of the table, never the end of the watch."""
+    try:
+        return status(views, models)
+    except (StoreError, OSError) as exc:
+        return StatusReport(errors=[f"refresh failed: {exc}"])
+
+
+def watch_status(
+    views: list[RegionView], models: list[str], interval: float, iterations: int
+) -> None:
+    """Redraw the status table every ``interval`` seconds (``iterations`` 0: until Ctrl-C)."""
+    count = 0
+    first = render.status_table(_refresh(views, models))
+    with Live(first, console=render.console, auto_refresh=False) as live:
+        try:
+            while iterations == 0 or count < iterations:
+                time.sleep(interval)
+                live.update(render.status_table(_refresh(views, models)), refresh=True)
+                count += 1
+        except KeyboardInterrupt:
+            return

@@ -8,7 +8,9 @@ Layout (per bucket, identical in both regions; see docs/model-store.md)::
     versions/<model>/<N>/<manifest path>          build files that Triton does not serve
     repository/<model>/<N>/<file>                 Triton version directory (from triton/<model>/1/)
     repository/<model>/config.pbtxt               Triton config pinned to the released version
+    repository/<model>/configs/canary.pbtxt       canary pods' config, pinned to the canary version
     releases/<model>.json                         the release pointer (advanced with If-Match)
+    releases/canary/<model>.json                  the canary pointer while a canary is in progress
     rebuild-requests/<model>/<build key>.json     restore's last resort: ask engine_build to rebuild
 """
 
@@ -21,6 +23,7 @@ from pydantic import BaseModel, Field
 from engine_build.manifest import MANIFEST_NAME
 
 REPOSITORY = "repository"
+CANARY_CONFIG_NAME = "canary"  # what the canary pods pass as --model-config-name
 MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
@@ -46,6 +49,18 @@ class Release(BaseModel):
     updated_by: str
 
 
+class CanaryPointer(BaseModel):
+    """A version on trial on the canary pods, next to the released ``baseline``."""
+
+    model: str
+    version: int
+    baseline: int
+    build_key: str
+    manifest_sha256: str
+    started_at: str
+    started_by: str
+
+
 def staging_key(model: str, build_key: str, path: str) -> str:
     """Key of a staged (phase 1) upload of ``path`` of a build."""
     return f"staging/{model}/{build_key}/{path}"
@@ -64,6 +79,16 @@ def manifest_key(model: str, version: int) -> str:
 def release_key(model: str) -> str:
     """Key of the model's release pointer."""
     return f"releases/{model}.json"
+
+
+def canary_key(model: str) -> str:
+    """Key of the model's canary pointer (under ``releases/`` so the same IAM grants cover it)."""
+    return f"releases/canary/{model}.json"
+
+
+def canary_config_key(model: str) -> str:
+    """Key of the config Triton's canary pods read instead of ``config.pbtxt`` when present."""
+    return f"{REPOSITORY}/{model}/configs/{CANARY_CONFIG_NAME}.pbtxt"
 
 
 def config_key(model: str) -> str:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from drctl.store.buildtree import S3Build, load_build, read_s3_manifest
+from drctl.store.canary import refuse_other_canary, start_canary
 from drctl.store.errors import ChecksumMismatch, PublishConflict, StoreError
 from drctl.store.layout import Claim, Release, claim_key, final_key, manifest_key, staging_key
 from drctl.store.release import advance_release, now_iso, sync_config
@@ -43,7 +44,7 @@ MAX_CLAIM_ATTEMPTS = 50
 
 @dataclass(frozen=True)
 class PublishResult:
-    """What ``publish`` did; ``state`` is "released" or "already-released"."""
+    """What ``publish`` did; ``state`` is "released", "already-released" or "canary"."""
 
     model: str
     version: int
@@ -192,15 +193,19 @@ def publish(
     publisher: str | None = None,
     progress: Progress | None = None,
     keep_staging: bool = False,
+    canary: bool = False,
 ) -> PublishResult:
     """Publish an engine_build output as a new version of its model in ``store``'s tree.
 
     ``build`` is a local directory (every file is hashed before upload) or an S3 location
-    (files are copied server-side; the final hash check covers them).
+    (files are copied server-side; the final hash check covers them). With ``canary`` the
+    version is not released but put on trial on the canary pods (``drctl.store.canary``).
     """
     start = time.monotonic()
     manifest, raw = _load(store, build)
     current, etag = read_release(store, manifest.model)
+    if canary:
+        refuse_other_canary(store, manifest.model, manifest.key)
     if current and current.build_key == manifest.key:
         sync_config(store, current)
         previous = current.previous[-1] if current.previous else None
@@ -213,12 +218,16 @@ def publish(
     promote(store, manifest, version)
     copied = time.monotonic()
     verify_final(store, manifest, version)
-    complete_and_release(store, manifest, raw, version, who, (current, etag))
+    if canary:
+        start_canary(store, manifest, raw, version, who)
+    else:
+        complete_and_release(store, manifest, raw, version, who, (current, etag))
     if not keep_staging:
         staged = [staging_key(manifest.model, manifest.key, e.path) for e in manifest.files]
         delete_keys(store.s3, store.bucket, [store.key(k) for k in staged])
     previous = current.version if current else None
-    return _result(manifest, version, "released", previous, sent, (start, uploaded, copied))
+    state = "canary" if canary else "released"
+    return _result(manifest, version, state, previous, sent, (start, uploaded, copied))
 
 
 def _result(

@@ -80,7 +80,8 @@ def verify_table(report: VerifyReport, label: str = "") -> Table:
             region.region,
             "checked",
             f"{region.files_checked} files",
-            f"released {region.released_version}, {region.bytes_hashed} bytes hashed",
+            f"released {region.released_version}, {region.bytes_hashed} bytes hashed"
+            + (f", canary {region.canary} on trial" if region.canary is not None else ""),
         )
     return table
 
@@ -124,13 +125,17 @@ def rollback_table(result: RollbackResult) -> Table:
 
 def status_table(report: StatusReport) -> Table:
     """The both-regions status table."""
-    table = Table(title="trt-dr status: " + ("OK" if report.ok else "ATTENTION"))
+    table = Table(
+        title="trt-dr status: " + ("OK" if report.ok else "ATTENTION"),
+        caption="\n".join(report.errors) or None,
+    )
     for col in (
         "region",
         "endpoint",
         "health",
         "model",
         "released",
+        "canary",
         "ready",
         "parity",
         "replication lag",
@@ -145,6 +150,7 @@ def status_table(report: StatusReport) -> Table:
             report.health.get(row.region, ""),
             row.model,
             str(row.released),
+            "-" if row.canary is None else str(row.canary),
             ready,
             "yes" if row.parity else "NO",
             f"{row.lag_seconds:.0f}s",
@@ -152,5 +158,5 @@ def status_table(report: StatusReport) -> Table:
         )
     if not report.rows:
         for region, health in report.health.items():
-            table.add_row(region, "", health, "(no released model)", "", "", "", "", "")
+            table.add_row(region, "", health, "(no released model)", "", "", "", "", "", "")
     return table

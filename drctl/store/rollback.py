@@ -48,10 +48,10 @@ class RollbackResult:
 
 
 def list_models(store: RegionStore) -> list[str]:
-    """Models with a release pointer in the bucket."""
+    """Models with a release pointer in the bucket (canary pointers live one level deeper)."""
     prefix = store.key("releases/")
-    keys = list_keys(store.s3, store.bucket, prefix)
-    return sorted(k.removeprefix(prefix).removesuffix(".json") for k in keys)
+    names = [k.removeprefix(prefix) for k in list_keys(store.s3, store.bucket, prefix)]
+    return sorted(n.removesuffix(".json") for n in names if "/" not in n)
 
 
 def list_versions(store: RegionStore, model: str) -> list[VersionInfo]:

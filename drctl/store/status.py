@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from drctl.store.canary import canary_findings, read_canary
 from drctl.store.errors import StoreError
 from drctl.store.rollback import list_models
 from drctl.store.s3ops import RegionStore
@@ -42,6 +43,7 @@ class StatusRow:
     parity: bool
     lag_seconds: float
     problems: int
+    canary: int | None = None  # version on trial on the canary pods, if any
 
 
 @dataclass
@@ -123,6 +125,8 @@ def _row(
     try:
         release, _ = read_release(view.own, model)
         check = verify_release(stores, model, deep=False) if release else None
+        canary, _ = read_canary(view.own, model)
+        drift = len(canary_findings(view.own, model))
     except StoreError as exc:
         report.errors.append(f"{view.own.name} {model}: {exc}")
         return None
@@ -135,5 +139,6 @@ def _row(
         ready=ready,
         parity=parity,
         lag_seconds=check.max_lag_seconds if check else 0.0,
-        problems=len(check.findings) if check else 1,
+        problems=(len(check.findings) if check else 1) + drift,
+        canary=canary.version if canary else None,
     )

@@ -56,6 +56,7 @@ class RegionReport:
     files_checked: int = 0
     bytes_hashed: int = 0
     findings: list[Finding] = field(default_factory=list)
+    canary: int | None = None  # version on trial in this tree (set by canary.annotate)
 
 
 @dataclass
