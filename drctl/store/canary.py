@@ -67,8 +67,11 @@ def read_canary(store: RegionStore, model: str) -> tuple[CanaryPointer | None, s
         ) from exc
 
 
-def refuse_other_canary(store: RegionStore, model: str, build_key: str) -> None:
-    """Fail fast (before any upload) when a different build is already on trial."""
+def refuse_other_canary(store: RegionStore, model: str, build_key: str) -> CanaryPointer | None:
+    """Fail fast (before any upload) when a different build is already on trial.
+
+    Returns the pointer when this very build is on trial (a re-run), else None.
+    """
     pointer, _ = read_canary(store, model)
     if pointer is not None and pointer.build_key != build_key:
         raise CanaryInProgress(
@@ -76,6 +79,7 @@ def refuse_other_canary(store: RegionStore, model: str, build_key: str) -> None:
             f"{pointer.started_at}; run `drctl store promote {model} --region {store.name}` "
             f"or `drctl store abort {model} --region {store.name}` first"
         )
+    return pointer
 
 
 def start_canary(

@@ -28,7 +28,7 @@ from drctl.store.restore import restore
 from drctl.store.rollback import list_versions, rollback
 from drctl.store.s3ops import RegionStore
 from drctl.store.status import RegionView, StatusReport, status
-from drctl.store.triton import load_model, load_model_on_pods
+from drctl.store.triton import load_model, reload_model
 from drctl.store.verify import verify_release
 
 store_app = typer.Typer(
@@ -277,19 +277,6 @@ def replicate_command(
     finish(passes, True, as_json, show)
 
 
-def reload(
-    model: str, endpoints: list[str], endpoint_set: str | None, loader: Callable[[str, str], None]
-) -> list[str]:
-    """Have Triton load ``model``: on each URL (one pod each) and on every pod of the set."""
-    done = []
-    for url in endpoints:
-        loader(url, model)
-        done.append(url)
-    if endpoint_set:
-        done += load_model_on_pods(endpoint_set, model, loader=loader)
-    return done
-
-
 def _canary_command(
     action: Callable[[RegionStore], CanaryResult],
     region: str,
@@ -302,7 +289,7 @@ def _canary_command(
     """Shared body of promote/abort: act on one region's tree, then reload, then report."""
     with handled(as_json):
         result = action(pick(trees(outputs, root), region).own)
-        loaded = reload(result.model, endpoint or [], endpoint_set, load_model)
+        loaded = reload_model(result.model, endpoint or [], endpoint_set)
     what = {"promoted": "released", "aborted": "aborted"}.get(result.state)
     message = (
         f"{result.model} version {result.version} {what} in {result.region} (baseline "

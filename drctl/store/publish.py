@@ -19,9 +19,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from drctl.store.buildtree import S3Build, load_build, read_s3_manifest
-from drctl.store.canary import refuse_other_canary, start_canary
-from drctl.store.errors import ChecksumMismatch, PublishConflict, StoreError
-from drctl.store.layout import Claim, Release, claim_key, final_key, manifest_key, staging_key
+from drctl.store.canary import refuse_other_canary, start_canary, sync_canary_config
+from drctl.store.errors import ChecksumMismatch, PublishConflict, ReleaseNotFound, StoreError
+from drctl.store.layout import (
+    CanaryPointer,
+    Claim,
+    Release,
+    claim_key,
+    final_key,
+    manifest_key,
+    staging_key,
+)
 from drctl.store.release import advance_release, now_iso, sync_config
 from drctl.store.s3ops import (
     Progress,
@@ -186,6 +194,22 @@ def complete_and_release(
     advance_release(store, target, current[0], current[1])
 
 
+def _canary_rerun(
+    store: RegionStore, manifest: Manifest, current: Release | None
+) -> CanaryPointer | None:
+    """Checks before a canary upload; the pointer (config repaired) if this build is on trial."""
+    on_trial = refuse_other_canary(store, manifest.model, manifest.key)
+    if on_trial is not None:
+        sync_canary_config(store, on_trial)
+        return on_trial
+    if current is None:
+        raise ReleaseNotFound(
+            f"{store.name}: {manifest.model} has no release to compare a canary with; "
+            "publish it without --canary first"
+        )
+    return None
+
+
 def publish(
     store: RegionStore,
     build: Path | S3Build,
@@ -204,8 +228,8 @@ def publish(
     start = time.monotonic()
     manifest, raw = _load(store, build)
     current, etag = read_release(store, manifest.model)
-    if canary:
-        refuse_other_canary(store, manifest.model, manifest.key)
+    if canary and (rerun := _canary_rerun(store, manifest, current)):
+        return _result(manifest, rerun.version, "canary", rerun.baseline, 0, (start,) * 3)
     if current and current.build_key == manifest.key:
         sync_config(store, current)
         previous = current.previous[-1] if current.previous else None

@@ -102,6 +102,22 @@ def load_model_on_pods(
     return done
 
 
+def reload_model(
+    model: str,
+    endpoints: list[str],
+    endpoint_set: str | None,
+    loader: Callable[[str, str], None] = load_model,
+) -> list[str]:
+    """Have Triton load ``model`` on each URL (one pod each) and on every pod of the set."""
+    done = []
+    for url in endpoints:
+        loader(url, model)
+        done.append(url)
+    if endpoint_set:
+        done += load_model_on_pods(endpoint_set, model, loader=loader)
+    return done
+
+
 def server_ready(endpoint: str) -> str:
     """ "ready", "not ready" or "unreachable"."""
     try:
