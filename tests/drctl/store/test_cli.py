@@ -180,3 +180,54 @@ def test_standin_failure_injection_shows_in_verify(server: str, tmp_path: Path) 
     code, out = with_outputs(tmp_path, "store", "verify", "resnet", "--region", "primary", "--json")
     kinds = {(f["key"], f["kind"]) for f in json.loads(out)["primary"]["findings"]}
     assert code == 1 and (f"{PRIMARY_REGION}/{ENGINE}", "failed") in kinds
+
+
+def test_canary_publish_status_promote_abort(server: str, tmp_path: Path, triton) -> None:
+    files = outputs_files(tmp_path, endpoint=triton.url)
+    opts = ["--outputs", str(files[0]), "--outputs", str(files[1]), "--region", "primary"]
+    assert drctl("store", "publish", write_build(tmp_path, seed="a"), *opts)[0] == 0
+    code, out = drctl("store", "publish", write_build(tmp_path, seed="b"), "--canary", *opts)
+    assert code == 0 and "version 2 canary" in out
+    code, out = drctl("store", "publish", write_build(tmp_path, seed="c"), "--canary", *opts)
+    assert code == 1 and "drctl store promote resnet --region primary" in out
+    assert drctl("store", "replicate-standin", *opts[:4])[0] == 0
+    code, out = drctl("store", "verify", "resnet", "--json", *opts)
+    assert code == 0 and json.loads(out)["primary"]["regions"][0]["canary"] == 2
+    code, out = drctl("status", "--json", *opts[:4])
+    assert [(r["region"], r["released"], r["canary"]) for r in json.loads(out)["rows"]] == [
+        ("primary", 1, 2),
+        ("dr", None, None),
+    ]
+    code, out = drctl("store", "abort", "resnet", "--endpoint", triton.url, *opts)
+    assert code == 0 and "version 2 aborted" in out and triton.loaded == ["resnet"]
+    code, out = drctl("store", "abort", "resnet", *opts)
+    assert code == 0 and "nothing to do" in out
+    assert drctl("store", "publish", write_build(tmp_path, seed="b"), "--canary", *opts)[0] == 0
+    code, out = drctl("store", "promote", "resnet", "--json", *opts)
+    assert code == 0 and json.loads(out)["result"]["state"] == "promoted"
+    code, out = drctl("store", "versions", "resnet", "--json", *opts)
+    assert [v["released"] for v in json.loads(out)] == [False, True]
+
+
+def test_status_watch_keeps_going_through_a_failed_refresh(
+    server: str, tmp_path: Path, triton, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = outputs_files(tmp_path, endpoint=triton.url)
+    opts = ["--outputs", str(files[0]), "--outputs", str(files[1])]
+    assert drctl("store", "publish", write_build(tmp_path, seed="a"), *opts)[0] == 0
+    assert drctl("store", "publish", write_build(tmp_path, seed="b"), "--canary", *opts)[0] == 0
+    import drctl.store.cli as store_cli
+
+    calls = {"n": 0}
+    real = store_cli.status
+
+    def flaky(*args: object, **kw: object) -> object:
+        calls["n"] += 1
+        if calls["n"] >= 2:  # the 2nd fails and the watch goes on; the 3rd is drawn last
+            raise OSError("connection reset by peer")
+        return real(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store_cli, "status", flaky)
+    code, out = drctl("status", "--watch", "--interval", "0", "--iterations", "2", *opts)
+    assert code == 0 and calls["n"] == 3
+    assert "refresh failed: connection reset by peer" in out
