@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -24,9 +25,12 @@ from drctl.monitoring.promql import check_groups
 from drctl.monitoring.rollout import Subject, run_rollout
 from drctl.monitoring.rules import rule_groups
 from drctl.monitoring.source import MetricsSource, PrometheusApi, TritonMetrics
-from drctl.store.cli import handled, selected, trees
+from drctl.store.canary import CanaryResult, abort_canary, promote_canary, read_canary
+from drctl.store.cli import EndpointSetOpt, handled, selected, trees
+from drctl.store.errors import TritonLoadFailed
 from drctl.store.regions import RegionTrees
 from drctl.store.rollback import rollback
+from drctl.store.triton import reload_model
 from infra.config import ConfigError, MonitoringSettings
 
 monitoring_app = typer.Typer(
@@ -109,14 +113,101 @@ def _source(triton_url: str | None, prometheus: str | None, selector: str) -> Me
     raise typer.Exit(2)
 
 
-def _rollback_action(regions: list[RegionTrees], model: str, to: int, load: bool) -> str:
+def _endpoints(tree: RegionTrees, load: bool, endpoint_set: str | None) -> list[str]:
+    """The NLB URL to load on (one pod) when no endpoint set reaches every pod."""
+    use_nlb = load and not endpoint_set and tree.stack.inference_endpoint
+    return [tree.stack.inference_endpoint] if use_nlb else []  # type: ignore[list-item]
+
+
+def _rollback_action(
+    regions: list[RegionTrees], model: str, to: int, load: bool, endpoint_set: str | None
+) -> str:
     """Release pointer back to ``to`` in the chosen regions, Triton loads it; a summary."""
     done = []
     for tree in regions:
-        urls = [tree.stack.inference_endpoint] if load and tree.stack.inference_endpoint else []
+        urls = _endpoints(tree, load, endpoint_set)
         result = rollback([tree.own], model, to, endpoints=urls, who="drctl rollout")
+        pods = reload_model(model, [], endpoint_set if load else None)
         done.append(f"{tree.own.name}: {result.before.get(tree.own.name)} -> {to}")
+        done[-1] += f" (reloaded on {len(result.loaded) + len(pods)})"
     return "; ".join(done)
+
+
+def _canary_action(
+    tree: RegionTrees, act: Callable[[], CanaryResult], load: bool, endpoint_set: str | None
+) -> Callable[[], str]:
+    """Promote or abort the region's canary in the store, then reload; a summary."""
+
+    def run() -> str:
+        result = act()
+        urls = _endpoints(tree, load, endpoint_set)
+        try:
+            loaded = reload_model(result.model, urls, endpoint_set if load else None)
+        except TritonLoadFailed as exc:
+            verb = "promote" if result.state == "promoted" else "abort"
+            raise TritonLoadFailed(
+                f"{exc}; the store already shows the canary {result.state}: reload with "
+                f"`drctl store {verb} {result.model} --region {tree.own.name} "
+                "--load-endpoint-set ...` (a re-run of the watch finds no canary)"
+            ) from exc
+        return (
+            f"{tree.own.name}: canary {result.version} {result.state} "
+            f"(baseline {result.baseline}), reloaded on {len(loaded)}"
+        )
+
+    return run
+
+
+def _from_release(regions: list[RegionTrees], model: str) -> tuple[int, int]:
+    """(canary, baseline) from the one region's canary pointer; no canary -> exit 0."""
+    if len(regions) != 1:
+        console.print("[red]error:[/red] --from-release needs exactly one --region (primary or dr)")
+        raise typer.Exit(2)
+    tree = regions[0]
+    with handled(False):
+        pointer, _ = read_canary(tree.own, model)
+    if pointer is None:
+        console.print(f"no canary of {model} in progress in {tree.own.name}; nothing to watch")
+        print(json.dumps({"action": "none", "reason": "no canary in progress", "acted": ""}))
+        raise typer.Exit(0)
+    console.print(f"{model}: canary {pointer.version} vs baseline {pointer.baseline}")
+    return pointer.version, pointer.baseline
+
+
+def _actions(
+    regions: list[RegionTrees],
+    model: str,
+    baseline: int,
+    from_release: bool,
+    reload: tuple[bool, str | None],
+) -> tuple[Callable[[], str], Callable[[], str] | None]:
+    """(rollback, promote): store canary abort/promote + reload, or pointer back + reload."""
+    load, endpoint_set = reload
+    if not from_release:
+        return lambda: _rollback_action(regions, model, baseline, load, endpoint_set), None
+    tree = regions[0]
+    return (
+        _canary_action(tree, lambda: abort_canary(tree.own, model), load, endpoint_set),
+        _canary_action(
+            tree, lambda: promote_canary(tree.own, model, "drctl rollout"), load, endpoint_set
+        ),
+    )
+
+
+def _versions(
+    regions: list[RegionTrees], model: str, from_release: bool, given: tuple[int | None, ...]
+) -> tuple[int, int]:
+    """The versions to compare: from the store, or both given explicitly (else exit 2)."""
+    canary, baseline = given
+    if from_release and given == (None, None):
+        return _from_release(regions, model)
+    if from_release or canary is None or baseline is None:
+        console.print(
+            "[red]error:[/red] give --from-release (versions from the store) or both "
+            "--canary-version and --baseline-version, not a mix"
+        )
+        raise typer.Exit(2)
+    return canary, baseline
 
 
 def _policy(settings: MonitoringSettings, min_requests: int | None, windows: int | None) -> Policy:
@@ -139,8 +230,13 @@ def _show(decision: Decision) -> None:
 @rollout_app.command("watch")
 def watch_command(
     model: Annotated[str, typer.Option(help="Model name.")],
-    canary_version: Annotated[int, typer.Option(help="The version on trial.")],
-    baseline_version: Annotated[int, typer.Option(help="The previous version to compare with.")],
+    canary_version: Annotated[int | None, typer.Option(help="The version on trial.")] = None,
+    baseline_version: Annotated[
+        int | None, typer.Option(help="The version to compare with.")
+    ] = None,
+    from_release: Annotated[
+        bool, typer.Option("--from-release", help="Versions from the region's canary pointer.")
+    ] = False,
     canary_metrics: Annotated[str | None, typer.Option(help="Canary Triton /metrics URL.")] = None,
     baseline_metrics: Annotated[str | None, typer.Option(help="Baseline /metrics URL.")] = None,
     prometheus: Annotated[str | None, typer.Option(help="Prometheus base URL instead.")] = None,
@@ -150,6 +246,7 @@ def watch_command(
     outputs: Annotated[list[Path] | None, typer.Option(help="Stack outputs JSON (repeat).")] = None,
     region: Annotated[list[str] | None, typer.Option(help="Roles to roll back.")] = None,
     load: Annotated[bool, typer.Option(help="Have each region's Triton load it.")] = True,
+    load_endpoint_set: EndpointSetOpt = None,
     record: Annotated[Path | None, typer.Option(help="Decision record JSON.")] = None,
     min_requests: Annotated[int | None, typer.Option(min=1, help="Per window.")] = None,
     windows: Annotated[int | None, typer.Option(min=1, help="Consecutive to decide.")] = None,
@@ -159,21 +256,22 @@ def watch_command(
     settings = stack_monitoring(stack)
     with handled(False):  # bad outputs or regions fail now, not after the watch
         regions = selected(trees(outputs), region)
-    policy = _policy(settings, min_requests, windows)
-    canary = Subject(_source(canary_metrics, prometheus, selector), model, str(canary_version))
-    baseline = Subject(
-        _source(baseline_metrics, prometheus, selector), model, str(baseline_version)
-    )
+    given = (canary_version, baseline_version)
+    canary_v, baseline_v = _versions(regions, model, from_release, given)
+    canary = Subject(_source(canary_metrics, prometheus, selector), model, str(canary_v))
+    baseline = Subject(_source(baseline_metrics, prometheus, selector), model, str(baseline_v))
+    undo, keep = _actions(regions, model, baseline_v, from_release, (load, load_endpoint_set))
     with handled(False):
         result = run_rollout(
             canary,
             baseline,
-            policy,
+            _policy(settings, min_requests, windows),
             settings.canary_window_seconds if window_seconds is None else window_seconds,
             max_windows,
-            lambda: _rollback_action(regions, model, baseline_version, load),
+            undo,
             record,
             on_window=_show,
+            promote=keep,
         )
     print(json.dumps({"action": result.action, "reason": result.reason, "acted": result.acted}))
     raise typer.Exit(0 if result.action == "promote" else 1)

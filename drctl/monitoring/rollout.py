@@ -3,7 +3,9 @@
 One code path for the pipeline step (``drctl rollout watch``) and the in-cluster CronJob
 (the same command in the drctl image, reading Prometheus instead of Triton): take a snapshot
 per window from both sources, :func:`~drctl.monitoring.decision.decide`, and on ``rollback``
-call the given rollback (release pointer back + Triton load, :func:`drctl.store.rollback.rollback`).
+call the given rollback (release pointer back + Triton load, :func:`drctl.store.rollback.rollback`,
+or, for a canary read from the store, :func:`drctl.store.canary.abort_canary` + reload); on
+``promote`` call the given promote, if any (:func:`drctl.store.canary.promote_canary` + reload).
 The decision and its evidence are written atomically to a JSON record; re-running with the
 same record returns the recorded decision instead of acting twice.
 """
@@ -97,8 +99,9 @@ def run_rollout(
     record: Path | None = None,
     sleep: Callable[[float], None] = time.sleep,
     on_window: Callable[[Decision], None] | None = None,
+    promote: Callable[[], str] | None = None,
 ) -> RolloutRecord:
-    """Watch, decide, roll back when told to, and record everything."""
+    """Watch, decide, roll back (or promote, when given) as decided, and record everything."""
     previous = read_record(record, canary)
     if previous is not None:
         return previous
@@ -124,6 +127,8 @@ def run_rollout(
     )
     if decision.action == "rollback":
         result.acted = rollback()
+    elif decision.action == "promote" and promote is not None:
+        result.acted = promote()
     if record is not None:
         write_record(record, result)
     return result
