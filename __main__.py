@@ -13,6 +13,7 @@ from infra.failover import Endpoint, Failover, FailoverArgs, load_balancer_zone_
 from infra.gpu import DevicePlugin, DevicePluginArgs
 from infra.model_store import ModelStore, ModelStoreArgs, PeerStore
 from infra.monitoring import Monitoring, MonitoringArgs
+from infra.monitoring_jobs import MonitoringJobs, MonitoringJobsArgs
 from infra.naming import bucket_name, cluster_name, logical
 from infra.network import Network, NetworkArgs
 from infra.peer import read_peer
@@ -125,22 +126,41 @@ monitoring = Monitoring(
     )
 )
 
-pulumi.export("region", region)
-pulumi.export("role", settings.role)
-pulumi.export("peerRegion", settings.peer_region)
-pulumi.export("bucketName", store.bucket_name)
-pulumi.export("bucketArn", store.bucket_arn)
-pulumi.export(
-    "peerBucketName",
-    account_id.apply(lambda a: bucket_name(settings.name_prefix, a, settings.peer_region)),
+# What drctl reads from `pulumi stack output --json` (drctl/store/outputs.py); the in-cluster
+# monitoring Jobs get the same values from a ConfigMap.
+drctl_outputs = {
+    "region": region,
+    "role": settings.role,
+    "peerRegion": settings.peer_region,
+    "bucketName": store.bucket_name,
+    "bucketArn": store.bucket_arn,
+    "peerBucketName": account_id.apply(
+        lambda a: bucket_name(settings.name_prefix, a, settings.peer_region)
+    ),
+    "kmsKeyArn": store.kms_key_arn,
+    "clusterName": cluster.name,
+    "healthCheckId": failover.health_check_id,
+    "serviceHostname": settings.dns.hostname,
+    "inferenceEndpoint": endpoint.hostname.apply(lambda h: f"http://{h}:8000"),
+}
+monitoring_jobs = MonitoringJobs(
+    MonitoringJobsArgs(
+        name=logical(stack, region, "monitoring-jobs"),
+        settings=settings,
+        namespace=endpoint.namespace,
+        access=access,
+        stack_outputs=drctl_outputs,
+        peer_bucket_arn=peer.bucket_arn if peer else None,
+        peer_kms_key_arn=peer.kms_key_arn if peer else None,
+        amp_workspace=monitoring.workspace,
+        depends_on=[triton],
+    )
 )
-pulumi.export("kmsKeyArn", store.kms_key_arn)
+
+for key, value in drctl_outputs.items():
+    pulumi.export(key, value)
 pulumi.export("replication", store.replication)
-pulumi.export("clusterName", cluster.name)
 pulumi.export("clusterEndpoint", cluster.endpoint)
-pulumi.export("healthCheckId", failover.health_check_id)
-pulumi.export("serviceHostname", settings.dns.hostname)
-pulumi.export("inferenceEndpoint", endpoint.hostname.apply(lambda h: f"http://{h}:8000"))
 pulumi.export("modelRepository", store.bucket_name.apply(lambda b: f"s3://{b}/{region}/repository"))
 pulumi.export("buildKeys", builds.build_keys)
 pulumi.export("alertTopicArn", monitoring.topic.arn)

@@ -166,6 +166,12 @@ class MonitoringSettings(_Model):
     canary_windows: int = Field(default=3, ge=1, le=20)
     canary_min_requests: int = Field(default=100, ge=1)
     canary_latency_ratio: float = Field(default=1.2, ge=1)
+    prometheus_url: str = Field(
+        default="http://kube-prometheus-stack-prometheus.monitoring.svc:9090",
+        pattern=r"^https?://",
+    )
+    rollout_every_minutes: int = Field(default=5, ge=1, le=59)
+    verify_every_minutes: int = Field(default=15, ge=5, le=59)
 
     @model_validator(mode="after")
     def _band(self) -> MonitoringSettings:

@@ -4,7 +4,7 @@
 ``prometheus-operator`` (the user's kube-prometheus-stack: PodMonitors, a PrometheusRule and
 a Grafana dashboard ConfigMap; its CRDs must exist), ``amp`` (an Amazon Managed Service for
 Prometheus workspace, its rule groups and an EKS managed scraper), or ``none``. CloudWatch
-alarms (S3 replication, Route 53 health) exist in every case; all rules and alarms are
+alarms (store verify, S3 replication, Route 53 health) exist in every case; all rules and alarms are
 rendered by :mod:`drctl.monitoring` so ``drctl monitoring lint`` checks what is deployed.
 """
 
@@ -126,6 +126,7 @@ class Monitoring(pulumi.ComponentResource):
         self._aws = pulumi.ResourceOptions(parent=self, provider=args.aws_provider)
         self._k8s = pulumi.ResourceOptions(parent=self, provider=args.kube_provider)
         settings = args.settings.monitoring
+        self.workspace: aws.amp.Workspace | None = None
         self.topic = aws.sns.Topic(f"{args.name}-alerts", opts=self._aws)
         if settings.alarm_email:
             aws.sns.TopicSubscription(
@@ -152,6 +153,8 @@ class Monitoring(pulumi.ComponentResource):
             args.bucket_name,
             args.peer_bucket_name,
             args.settings.peer_region,
+            args.settings.region,
+            args.settings.monitoring.verify_every_minutes,
         )
         for spec in specs:
             if spec.global_metric and args.settings.region != ROUTE53_METRICS_REGION:
@@ -172,7 +175,7 @@ class Monitoring(pulumi.ComponentResource):
                 threshold=spec.threshold,
                 evaluation_periods=spec.periods,
                 period=spec.period_s,
-                treat_missing_data="notBreaching" if spec.namespace == "AWS/S3" else "breaching",
+                treat_missing_data=spec.treat_missing,
                 alarm_actions=[self.topic.arn],
                 ok_actions=[self.topic.arn],
                 tags={"runbook": spec.runbook},
@@ -239,6 +242,7 @@ class Monitoring(pulumi.ComponentResource):
         workspace = aws.amp.Workspace(
             f"{args.name}-amp", alias=f"{settings.stack}-trt-dr", opts=self._aws
         )
+        self.workspace = workspace
         aws.amp.RuleGroupNamespace(
             f"{args.name}-amp-rules",
             name="trt-dr",

@@ -114,3 +114,73 @@ def s3_statements(
             {"Effect": "Allow", "Action": ["kms:GenerateDataKey"], "Resource": [key_arn]},
         ]
     return statements
+
+
+def tree_read_statements(bucket_arn: str, key_arns: list[str], prefix: str) -> list[dict[str, Any]]:
+    """Read one tree (``prefix``) of a bucket: objects, their versions and replication tags.
+
+    ``s3:ListBucket`` is granted on the bucket without a prefix condition: S3 answers a
+    HeadObject of a missing key with 404 only to callers allowed to list the bucket (else
+    403), and ``drctl store verify`` must tell "missing" from "access denied". Listing
+    reveals key names, not contents.
+    """
+    return [
+        {
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket", "s3:ListBucketVersions"],
+            "Resource": [bucket_arn],
+        },
+        {
+            "Effect": "Allow",
+            "Action": [
+                "s3:GetObject",
+                "s3:GetObjectVersion",
+                "s3:GetObjectTagging",
+                "s3:GetObjectVersionTagging",
+            ],
+            "Resource": [f"{bucket_arn}/{prefix}*"],
+        },
+        {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": key_arns},
+    ]
+
+
+def object_write_statements(
+    bucket_arn: str, key_arn: str, put: list[str], delete: list[str]
+) -> list[dict[str, Any]]:
+    """Write exactly the key patterns ``put`` (``*`` where meant) and delete only ``delete``."""
+    statements: list[dict[str, Any]] = [
+        {
+            "Effect": "Allow",
+            "Action": ["s3:PutObject"],
+            "Resource": [f"{bucket_arn}/{p}" for p in put],
+        },
+        {"Effect": "Allow", "Action": ["kms:GenerateDataKey"], "Resource": [key_arn]},
+    ]
+    if delete:
+        statements.append(
+            {
+                "Effect": "Allow",
+                "Action": ["s3:DeleteObject"],
+                "Resource": [f"{bucket_arn}/{p}" for p in delete],
+            }
+        )
+    return statements
+
+
+def metric_statement(namespace: str) -> dict[str, Any]:
+    """PutMetricData into one CloudWatch namespace only (the action has no resource ARN)."""
+    return {
+        "Effect": "Allow",
+        "Action": ["cloudwatch:PutMetricData"],
+        "Resource": ["*"],
+        "Condition": {"StringEquals": {"cloudwatch:namespace": namespace}},
+    }
+
+
+def amp_query_statement(workspace_arn: str) -> dict[str, Any]:
+    """Query one Amazon Managed Service for Prometheus workspace (PromQL over SigV4)."""
+    return {
+        "Effect": "Allow",
+        "Action": ["aps:QueryMetrics", "aps:GetSeries", "aps:GetLabels", "aps:GetMetricMetadata"],
+        "Resource": [workspace_arn],
+    }

@@ -1,9 +1,12 @@
-"""CloudWatch alarms for what Prometheus cannot see: Route 53 health and S3 replication.
+"""CloudWatch alarms for what Prometheus cannot see: Route 53 health, S3 replication, store.
 
 Each alarm is named after its alert (the runbook trigger) and its description names the
 runbook. Route 53 publishes health-check metrics only in us-east-1, so those alarms must be
 created with a us-east-1 provider; S3 replication metrics live in the source bucket's region
 (they exist because the replication rule enables RTC metrics, see infra/model_store.py).
+StoreVerifyFailed reads the metric the in-cluster verify CronJob publishes in the stack's
+region (:mod:`drctl.store.verify_metric`, docs/monitoring-jobs.md); missing data breaches,
+so a verify job that stopped running raises it too.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from drctl.monitoring.rules import Alert, cloudwatch_alerts
+from drctl.store.verify_metric import DIMENSION, METRIC, NAMESPACE
 
 ROUTE53_METRICS_REGION = "us-east-1"
 
@@ -31,6 +35,7 @@ class AlarmSpec:
     periods: int
     period_s: int
     global_metric: bool
+    treat_missing: str = "notBreaching"
 
     @property
     def description(self) -> str:
@@ -51,6 +56,7 @@ def _s3(alert: Alert, metric: str, dims: dict[str, Any]) -> AlarmSpec:
         1,
         300,
         False,
+        "notBreaching",
     )
 
 
@@ -67,13 +73,45 @@ def _route53(alert: Alert, metric: str, threshold: float, check_id: Any) -> Alar
         3,
         60,
         True,
+        "breaching",
+    )
+
+
+def store_verify_spec(alert: Alert, region: str, every_minutes: int) -> AlarmSpec:
+    """Failed models > 0 in a period of two verify runs; no datapoint at all also breaches.
+
+    Two runs per period: one late or slow run does not raise the alarm, two missed ones do.
+    """
+    return AlarmSpec(
+        alert.name,
+        alert.runbook,
+        NAMESPACE,
+        METRIC,
+        {DIMENSION: region},
+        "Maximum",
+        "GreaterThanThreshold",
+        0,
+        1,
+        2 * every_minutes * 60,
+        False,
+        "breaching",
     )
 
 
 def alarm_specs(
-    role: str, health_check_id: Any, source_bucket: Any, dest_bucket: Any, peer_region: str
+    role: str,
+    health_check_id: Any,
+    source_bucket: Any,
+    dest_bucket: Any,
+    peer_region: str,
+    region: str = "",
+    verify_every_minutes: int = 15,
 ) -> list[AlarmSpec]:
-    """Every CloudWatch alarm of a stack with ``role`` (values may be Pulumi outputs)."""
+    """Every CloudWatch alarm of a stack with ``role`` (values may be Pulumi outputs).
+
+    StoreVerifyFailed is included when ``region`` (the stack's, where the verify metric
+    lands) is given.
+    """
     dims = {
         "SourceBucket": source_bucket,
         "DestinationBucket": dest_bucket,
@@ -84,6 +122,8 @@ def alarm_specs(
         _s3(by_name["S3ReplicationFailed"], "OperationFailedReplication", dims),
         _s3(by_name["S3ReplicationLatencyHigh"], "OperationMissedThreshold", dims),
     ]
+    if region:
+        specs.append(store_verify_spec(by_name["StoreVerifyFailed"], region, verify_every_minutes))
     if role == "primary":
         specs += [
             _route53(by_name["PrimaryRegionUnhealthy"], "HealthCheckStatus", 1, health_check_id),

@@ -103,12 +103,6 @@ def alerts(settings: MonitoringSettings, role: str) -> list[Alert]:
             "an accuracy regression, reported by hand (no production metric yet)",
             kind="external",
         ),
-        Alert(
-            "StoreVerifyFailed",
-            "engine-corruption",
-            "drctl store verify found a missing or corrupt object",
-            kind="external",
-        ),
     ]
     if role == "dr":
         found.append(
@@ -126,8 +120,14 @@ def alerts(settings: MonitoringSettings, role: str) -> list[Alert]:
 
 
 def cloudwatch_alerts(role: str) -> list[Alert]:
-    """Alerts on AWS metrics (Route 53 health checks, S3 replication): CloudWatch alarms."""
+    """Alerts on CloudWatch metrics (store verify, S3 replication, Route 53 health): alarms."""
     found = [
+        Alert(
+            "StoreVerifyFailed",
+            "engine-corruption",
+            "drctl store verify found a missing or corrupt object (or stopped reporting)",
+            kind="cloudwatch",
+        ),
         Alert(
             "S3ReplicationFailed",
             "replication-failure",

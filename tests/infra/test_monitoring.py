@@ -30,6 +30,7 @@ def daemonsets(evaluation: Evaluation) -> list[str]:
 def test_primary_alarms_watch_replication_and_health(primary: Evaluation) -> None:
     found = alarms(primary)
     assert set(found) == {
+        "StoreVerifyFailed",
         "S3ReplicationFailed",
         "S3ReplicationLatencyHigh",
         "PrimaryRegionUnhealthy",
@@ -48,7 +49,11 @@ def test_primary_alarms_watch_replication_and_health(primary: Evaluation) -> Non
 
 
 def test_dr_alarms_only_replication(dr: Evaluation) -> None:
-    assert set(alarms(dr)) == {"S3ReplicationFailed", "S3ReplicationLatencyHigh"}
+    assert set(alarms(dr)) == {
+        "StoreVerifyFailed",
+        "S3ReplicationFailed",
+        "S3ReplicationLatencyHigh",
+    }
     assert alarms(dr)["S3ReplicationFailed"].inputs["dimensions"]["RuleId"] == "to-us-east-1"
 
 

@@ -1,0 +1,125 @@
+"""``python -m drctl.ops_entry``: what the in-cluster monitoring CronJobs run.
+
+It serves the same commands as the pipeline, without importing the whole drctl CLI (review,
+drills, runbooks): ``rollout watch`` is :data:`drctl.monitoring.cli.rollout_app` itself, and
+``store-verify`` runs ``drctl store verify`` per model and publishes the outcome as a
+CloudWatch metric (:mod:`drctl.store.verify_metric`). In the cluster there is no Pulumi
+stack file, so the stack's ``trt-dr:monitoring`` thresholds arrive as a JSON file
+(``--monitoring-settings`` or ``$TRT_DR_MONITORING``, rendered by infra/monitoring_jobs.py)
+and stand in for ``--stack``. Stack outputs come from ``$TRT_DR_OUTPUTS`` as everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import boto3
+import click
+import typer
+from pydantic import ValidationError
+
+from drctl.monitoring import cli as monitoring_cli
+from drctl.store.cli import store_app
+from drctl.store.verify_metric import NAMESPACE, VerifyOutcome, put_verify_metric
+from infra.config import MonitoringSettings
+
+MONITORING_ENV = "TRT_DR_MONITORING"
+
+app = typer.Typer(
+    help="In-cluster trt-dr jobs: rollout watch and store verify as a metric. Exit codes: "
+    "0 ok, 1 a problem found (rolled back / verify failed), 2 bad input.",
+    no_args_is_help=True,
+)
+app.add_typer(monitoring_cli.rollout_app, name="rollout")
+err = monitoring_cli.console
+
+
+def read_monitoring(path: Path) -> MonitoringSettings:
+    """The stack's monitoring settings from a JSON file of ``trt-dr:monitoring`` values."""
+    try:
+        return MonitoringSettings.model_validate(json.loads(path.read_text()))
+    except (OSError, ValueError, ValidationError) as exc:
+        raise MonitoringFileError(
+            f"{path} is not a readable trt-dr:monitoring JSON ({exc}); re-run `pulumi up` to "
+            f"re-render the ConfigMap or point {MONITORING_ENV} at another file"
+        ) from exc
+
+
+class MonitoringFileError(Exception):
+    """The monitoring settings file is missing or invalid."""
+
+
+def use_monitoring(settings: MonitoringSettings) -> None:
+    """Make ``rollout watch`` without ``--stack`` use ``settings`` instead of the defaults.
+
+    ``drctl rollout watch`` reads thresholds only from ``Pulumi.<stack>.yaml``; this binds
+    the file's settings in its place for this process (docs/monitoring-jobs.md).
+    """
+    original: Callable[[str | None], MonitoringSettings] = monitoring_cli.stack_monitoring
+
+    def chosen(stack: str | None) -> MonitoringSettings:
+        return settings if stack is None else original(stack)
+
+    monitoring_cli.stack_monitoring = chosen
+
+
+@app.callback()
+def main(
+    monitoring_settings: Annotated[
+        Path | None,
+        typer.Option(envvar=MONITORING_ENV, help="trt-dr:monitoring values as JSON."),
+    ] = None,
+) -> None:
+    """Load the stack's thresholds when given."""
+    if monitoring_settings is None:
+        return
+    try:
+        use_monitoring(read_monitoring(monitoring_settings))
+    except MonitoringFileError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def verify_exit_code(model: str, region: str, hash_bytes: bool) -> int:
+    """Run ``drctl store verify MODEL --region REGION --json``; its exit code."""
+    args = ["verify", model, "--region", region, "--json"]
+    args += [] if hash_bytes else ["--no-hash"]
+    command = typer.main.get_command(store_app)
+    try:
+        result = command.main(args, prog_name="drctl store", standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    return result if isinstance(result, int) else 0
+
+
+@app.command("store-verify")
+def store_verify_command(
+    model: Annotated[list[str], typer.Option(help="Model to verify (repeat).")],
+    region: Annotated[str, typer.Option(help="Stack role whose tree to verify.")],
+    aws_region: Annotated[str, typer.Option(help="AWS region of the metric.")],
+    namespace: Annotated[str, typer.Option(help="CloudWatch namespace.")] = NAMESPACE,
+    hash_bytes: Annotated[bool, typer.Option("--hash/--no-hash", help="Hash every byte.")] = True,
+) -> None:
+    """Verify every model's release and publish how many failed (0 ok, 1 failed, 2 bad input).
+
+    A run that could not verify (bad outputs, no access: exit 2) publishes nothing: the alarm
+    treats the missing datapoint as breaching, and the Job's failure shows in kubectl.
+    """
+    codes = {m: verify_exit_code(m, region, hash_bytes) for m in model}
+    if any(code not in (0, 1) for code in codes.values()):
+        err.print(f"[red]error:[/red] verify could not run for {codes}; no metric published")
+        raise typer.Exit(2)
+    outcome = VerifyOutcome(
+        aws_region, tuple(model), tuple(m for m, code in codes.items() if code == 1)
+    )
+    put_verify_metric(boto3.client("cloudwatch", region_name=aws_region), outcome, namespace)
+    err.print(f"published {len(outcome.failed)} failed of {len(model)} to {namespace}")
+    raise typer.Exit(0 if outcome.ok else 1)
+
+
+if __name__ == "__main__":
+    app()

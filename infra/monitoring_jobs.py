@@ -1,0 +1,410 @@
+"""In-cluster monitoring Jobs: the rollout controller and the store verify metric.
+
+Two kinds of CronJob run ``python -m drctl.ops_entry`` (the pipeline's own commands) in a
+plain ``python:3.11-slim`` image, in the Triton namespace, non-root with a read-only root:
+
+* ``rollout-<model>`` (only when ``trt-dr:monitoring.backend`` is not ``none``: it reads
+  Prometheus) runs ``rollout watch --from-release`` every ``rolloutEveryMinutes``; with AMP
+  a native sidecar (aws-sigv4-proxy) signs its PromQL queries with the Job's IRSA role.
+* ``store-verify`` runs ``drctl store verify`` for every model of the region every
+  ``verifyEveryMinutes`` and publishes the outcome as a CloudWatch metric
+  (StoreVerifyFailed, drctl/monitoring/alarms.py).
+
+Code and pinned requirements come from a ConfigMap (:data:`infra.code_bundle.OPS`); the
+stack outputs and the monitoring thresholds, which the commands read from files outside
+Pulumi, from a second ConfigMap. See docs/monitoring-jobs.md.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from drctl.store.layout import canary_config_key, canary_key, config_key
+from drctl.store.verify_metric import NAMESPACE as VERIFY_NAMESPACE
+from infra.cluster import POOL_LABEL
+from infra.code_bundle import CODE_MOUNT, OPS, bundle_files, code_config_map, code_items
+from infra.config import Settings
+from infra.endpoint import NAMESPACE as TRITON_NAMESPACE
+from infra.workload_iam import (
+    ROLE_ANNOTATION,
+    WorkloadAccess,
+    amp_query_statement,
+    metric_statement,
+    object_write_statements,
+    tree_read_statements,
+    workload_role,
+)
+
+OPS_IMAGE = "python:3.11-slim"
+SIGV4_PROXY_IMAGE = "public.ecr.aws/aws-observability/aws-sigv4-proxy:1.7"
+SIGV4_PORT = 8005
+REQUIREMENTS = Path(__file__).with_name("ops-requirements.txt")
+CONFIG_MAP = "trt-dr-ops-config"
+CONFIG_MOUNT = "/etc/trt-dr"
+DEPS = "/tmp/deps"
+CONTROLLER = "rollout-controller"
+VERIFIER = "store-verifier"
+MAX_WINDOWS = 10
+INSTALL_SECONDS = 600
+VERIFY_DEADLINE_SECONDS = 3600
+NOBODY = 65534
+
+
+@dataclass(frozen=True)
+class MonitoringJobsArgs:
+    """Inputs of :class:`MonitoringJobs`.
+
+    ``stack_outputs`` are the values ``pulumi stack output --json`` would give (the keys
+    drctl.store.outputs reads); the peer's bucket and key let the verifier read the replica.
+    """
+
+    name: str
+    settings: Settings
+    namespace: pulumi.Input[str]
+    access: WorkloadAccess
+    stack_outputs: dict[str, Any]
+    peer_bucket_arn: pulumi.Input[str] | None = None
+    peer_kms_key_arn: pulumi.Input[str] | None = None
+    amp_workspace: aws.amp.Workspace | None = None
+    depends_on: list[pulumi.Resource] = field(default_factory=list)
+
+
+def cron_name(kind: str, model: str = "") -> str:
+    """DNS-1123 CronJob name of at most 52 characters: ``rollout-my-model``."""
+    suffix = model.lower().replace("_", "-").replace(".", "-")
+    return f"{kind}-{suffix}"[:52].rstrip("-") if suffix else kind
+
+
+def prometheus_url(settings: Settings, workspace_id: str | None) -> str:
+    """Where the controller queries: the operator's Prometheus, or AMP through the sidecar."""
+    if settings.monitoring.backend == "amp":
+        return f"http://127.0.0.1:{SIGV4_PORT}/workspaces/{workspace_id}"
+    return settings.monitoring.prometheus_url
+
+
+def rollout_command(settings: Settings, model: str, url: str) -> str:
+    """The pipeline's ``drctl rollout watch --from-release`` for ``model`` in this region."""
+    monitoring = settings.monitoring
+    command = (
+        f"python3 -m drctl.ops_entry rollout watch --from-release --model {model} "
+        f"--region {settings.role} --prometheus {url} "
+        f"--window-seconds {monitoring.canary_window_seconds} --max-windows {MAX_WINDOWS}"
+    )
+    if monitoring.backend == "prometheus-operator":  # a shared Prometheus sees other pods too
+        command += " --selector " + shlex.quote(f'namespace="{TRITON_NAMESPACE}"')
+    return command
+
+
+def verify_command(settings: Settings) -> str:
+    """``drctl store verify`` of every model in this region's tree, published as a metric."""
+    models = " ".join(f"--model {spec.name}" for spec in settings.models)
+    return (
+        f"python3 -m drctl.ops_entry store-verify {models} --region {settings.role} "
+        f"--aws-region {settings.region} --namespace {VERIFY_NAMESPACE}"
+    )
+
+
+def script(command: str) -> str:
+    """Install the pinned wheels into a scratch directory, then run ``command``."""
+    return (
+        "set -euo pipefail\n"
+        "python3 -m pip install --no-cache-dir --disable-pip-version-check --quiet "
+        f"--no-deps --only-binary=:all: --target {DEPS} -r {CODE_MOUNT}/requirements.txt\n"
+        f"exec {command}\n"
+    )
+
+
+def rollout_deadline(settings: Settings) -> int:
+    """Seconds a rollout run may take: every window it may watch, plus the install."""
+    return settings.monitoring.canary_window_seconds * (MAX_WINDOWS + 1) + INSTALL_SECONDS
+
+
+def controller_statements(
+    bucket_arn: str, key_arn: str, region: str, models: list[str], workspace_arn: str | None
+) -> list[dict[str, Any]]:
+    """Read the region's tree; write release pointers and each model's Triton configs only.
+
+    Deleting is limited to what promote and abort remove: each model's canary pointer and
+    canary config (drctl/store/canary.py); keys come from drctl.store.layout.
+    """
+    put = [f"{region}/releases/*"]
+    delete = []
+    for model in models:
+        configs = config_key(model).rsplit("/", 1)[0] + "/configs/*"
+        put += [f"{region}/{config_key(model)}", f"{region}/{configs}"]
+        delete += [f"{region}/{canary_key(model)}", f"{region}/{canary_config_key(model)}"]
+    statements = tree_read_statements(bucket_arn, [key_arn], f"{region}/")
+    statements += object_write_statements(bucket_arn, key_arn, put, delete)
+    if workspace_arn:
+        statements.append(amp_query_statement(workspace_arn))
+    return statements
+
+
+def verifier_statements(
+    region: str, own: tuple[str, str], peer: tuple[str, str] | None
+) -> list[dict[str, Any]]:
+    """Read the region's tree in its bucket and its replica (bucket, key); one metric namespace."""
+    statements = tree_read_statements(own[0], [own[1]], f"{region}/")
+    if peer is not None:
+        statements += tree_read_statements(peer[0], [peer[1]], f"{region}/")
+    return [*statements, metric_statement(VERIFY_NAMESPACE)]
+
+
+def security() -> tuple[k8s.core.v1.PodSecurityContextArgs, k8s.core.v1.SecurityContextArgs]:
+    """Non-root pod (group-readable IRSA token) and a locked-down, read-only container."""
+    pod = k8s.core.v1.PodSecurityContextArgs(
+        run_as_non_root=True,
+        run_as_user=NOBODY,
+        run_as_group=NOBODY,
+        fs_group=NOBODY,
+        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+    )
+    container = k8s.core.v1.SecurityContextArgs(
+        allow_privilege_escalation=False,
+        read_only_root_filesystem=True,
+        capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+    )
+    return pod, container
+
+
+def sigv4_sidecar(region: str) -> k8s.core.v1.ContainerArgs:
+    """Native sidecar (init container, restartPolicy Always) that SigV4-signs AMP queries."""
+    return k8s.core.v1.ContainerArgs(
+        name="sigv4-proxy",
+        image=SIGV4_PROXY_IMAGE,
+        restart_policy="Always",
+        args=[
+            "--name",
+            "aps",
+            "--region",
+            region,
+            "--host",
+            f"aps-workspaces.{region}.amazonaws.com",
+            "--port",
+            f":{SIGV4_PORT}",
+        ],
+        ports=[k8s.core.v1.ContainerPortArgs(name="sigv4", container_port=SIGV4_PORT)],
+        resources=k8s.core.v1.ResourceRequirementsArgs(
+            requests={"cpu": "20m", "memory": "32Mi"}, limits={"memory": "128Mi"}
+        ),
+        security_context=security()[1],
+    )
+
+
+def container(command: pulumi.Input[str], region: str) -> k8s.core.v1.ContainerArgs:
+    """The ops container: pinned wheels, project code and config files, then ``command``."""
+    env = {
+        "PYTHONPATH": f"{CODE_MOUNT}:{DEPS}",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "HOME": "/tmp",
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "TRT_DR_OUTPUTS": f"{CONFIG_MOUNT}/outputs",
+        "TRT_DR_MONITORING": f"{CONFIG_MOUNT}/monitoring.json",
+    }
+    mounts = {"code": CODE_MOUNT, "config": CONFIG_MOUNT, "tmp": "/tmp"}
+    return k8s.core.v1.ContainerArgs(
+        name="ops",
+        image=OPS_IMAGE,
+        command=["bash", "-c"],
+        args=[pulumi.Output.from_input(command).apply(script)],
+        env=[k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in env.items()],
+        resources=k8s.core.v1.ResourceRequirementsArgs(
+            requests={"cpu": "100m", "memory": "256Mi"}, limits={"memory": "1Gi"}
+        ),
+        termination_message_policy="FallbackToLogsOnError",
+        security_context=security()[1],
+        volume_mounts=[
+            k8s.core.v1.VolumeMountArgs(name=n, mount_path=p, read_only=n != "tmp")
+            for n, p in mounts.items()
+        ],
+    )
+
+
+def volumes(code_map: pulumi.Input[str], config_map: pulumi.Input[str], stack: str) -> list[Any]:
+    """Code bundle, outputs + thresholds (outputs in their own directory), scratch space."""
+    config_items = [
+        k8s.core.v1.KeyToPathArgs(key=f"{stack}.json", path=f"outputs/{stack}.json"),
+        k8s.core.v1.KeyToPathArgs(key="monitoring.json", path="monitoring.json"),
+    ]
+    return [
+        k8s.core.v1.VolumeArgs(
+            name="code",
+            config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(
+                name=code_map, items=code_items(bundle_files(bundle=OPS))
+            ),
+        ),
+        k8s.core.v1.VolumeArgs(
+            name="config",
+            config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=config_map, items=config_items),
+        ),
+        k8s.core.v1.VolumeArgs(
+            name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="1Gi")
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class CronSpec:
+    """What differs between the monitoring CronJobs."""
+
+    name: str
+    every_minutes: int
+    deadline_seconds: int
+    service_account: pulumi.Input[str]
+    command: pulumi.Input[str]
+    sidecars: list[k8s.core.v1.ContainerArgs] = field(default_factory=list)
+
+
+class MonitoringJobs(pulumi.ComponentResource):
+    """The region's rollout controller and store verify CronJobs, their roles and config."""
+
+    def __init__(
+        self, args: MonitoringJobsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("trt-dr:infra:MonitoringJobs", args.name, None, opts)
+        self._args = args
+        self._aws = pulumi.ResourceOptions(parent=self, provider=args.access.aws_provider)
+        self._k8s = pulumi.ResourceOptions(
+            parent=self, provider=args.access.kube_provider, depends_on=args.depends_on
+        )
+        self._code = code_config_map(
+            f"{args.name}-code", args.namespace, REQUIREMENTS, self._k8s, OPS
+        )
+        self._config = self._config_map()
+        self.crons = [self._verify()]
+        if args.settings.monitoring.backend != "none":
+            self.crons += self._rollouts()
+        self.register_outputs({"cronJobs": [c.metadata.name for c in self.crons]})
+
+    def _config_map(self) -> pulumi.Output[str]:
+        args = self._args
+        settings = args.settings.monitoring.model_dump(mode="json", by_alias=True)
+        config_map = k8s.core.v1.ConfigMap(
+            f"{args.name}-config",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=CONFIG_MAP, namespace=args.namespace),
+            data={
+                f"{args.settings.stack}.json": pulumi.Output.from_input(args.stack_outputs).apply(
+                    lambda outputs: json.dumps(outputs, sort_keys=True)
+                ),
+                "monitoring.json": json.dumps(settings, sort_keys=True),
+            },
+            opts=self._k8s,
+        )
+        return config_map.metadata.name
+
+    def _service_account(
+        self, name: str, statements: pulumi.Output[list[dict[str, Any]]]
+    ) -> pulumi.Output[str]:
+        args = self._args
+        role = workload_role(
+            f"{args.name}-{name}", args.access.oidc, TRITON_NAMESPACE, name, statements, self._aws
+        )
+        account = k8s.core.v1.ServiceAccount(
+            f"{args.name}-{name}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=name, namespace=args.namespace, annotations={ROLE_ANNOTATION: role.arn}
+            ),
+            automount_service_account_token=False,
+            opts=self._k8s,
+        )
+        return account.metadata.name
+
+    def _verify(self) -> k8s.batch.v1.CronJob:
+        args = self._args
+        access = args.access
+        peer = (
+            pulumi.Output.all(args.peer_bucket_arn, args.peer_kms_key_arn)
+            if args.peer_bucket_arn and args.peer_kms_key_arn
+            else pulumi.Output.from_input([None, None])
+        )
+        statements = pulumi.Output.all(access.bucket_arn, access.kms_key_arn, peer).apply(
+            lambda v: verifier_statements(
+                args.settings.region, (v[0], v[1]), (v[2][0], v[2][1]) if v[2][0] else None
+            )
+        )
+        spec = CronSpec(
+            name=cron_name("store-verify"),
+            every_minutes=args.settings.monitoring.verify_every_minutes,
+            deadline_seconds=VERIFY_DEADLINE_SECONDS,
+            service_account=self._service_account(VERIFIER, statements),
+            command=verify_command(args.settings),
+        )
+        return self._cron(spec)
+
+    def _rollouts(self) -> list[k8s.batch.v1.CronJob]:
+        args, settings = self._args, self._args.settings
+        workspace = args.amp_workspace
+        models = [spec.name for spec in settings.models]
+        statements = pulumi.Output.all(
+            args.access.bucket_arn, args.access.kms_key_arn, workspace.arn if workspace else None
+        ).apply(lambda v: controller_statements(v[0], v[1], settings.region, models, v[2]))
+        account = self._service_account(CONTROLLER, statements)
+        url = (
+            workspace.id.apply(lambda w: prometheus_url(settings, w))
+            if workspace
+            else pulumi.Output.from_input(prometheus_url(settings, None))
+        )
+        sidecars = [sigv4_sidecar(settings.region)] if workspace else []
+        return [
+            self._cron(
+                CronSpec(
+                    name=cron_name("rollout", model),
+                    every_minutes=settings.monitoring.rollout_every_minutes,
+                    deadline_seconds=rollout_deadline(settings),
+                    service_account=account,
+                    command=url.apply(partial(rollout_command, settings, model)),
+                    sidecars=sidecars,
+                )
+            )
+            for model in models
+        ]
+
+    def _cron(self, spec: CronSpec) -> k8s.batch.v1.CronJob:
+        """One CronJob: never two runs at once, a deadline, short history, system nodes."""
+        args = self._args
+        pod_security, _ = security()
+        pod = k8s.core.v1.PodSpecArgs(
+            restart_policy="Never",
+            service_account_name=spec.service_account,
+            automount_service_account_token=False,
+            security_context=pod_security,
+            init_containers=spec.sidecars or None,
+            containers=[container(spec.command, args.settings.region)],
+            volumes=volumes(self._code, self._config, args.settings.stack),
+            node_selector={POOL_LABEL: "system"},
+        )
+        labels = {"app.kubernetes.io/part-of": "trt-dr", "trt-dr.io/job": spec.name}
+        return k8s.batch.v1.CronJob(
+            f"{args.name}-{spec.name}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=spec.name, namespace=args.namespace, labels=labels
+            ),
+            spec=k8s.batch.v1.CronJobSpecArgs(
+                schedule=f"*/{spec.every_minutes} * * * *",
+                concurrency_policy="Forbid",
+                starting_deadline_seconds=spec.every_minutes * 60,
+                successful_jobs_history_limit=3,
+                failed_jobs_history_limit=3,
+                job_template=k8s.batch.v1.JobTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+                    spec=k8s.batch.v1.JobSpecArgs(
+                        backoff_limit=0,
+                        active_deadline_seconds=spec.deadline_seconds,
+                        template=k8s.core.v1.PodTemplateSpecArgs(
+                            metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels), spec=pod
+                        ),
+                    ),
+                ),
+            ),
+            opts=self._k8s,
+        )

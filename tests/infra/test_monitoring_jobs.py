@@ -1,0 +1,227 @@
+"""The in-cluster monitoring Jobs under mocks: CronJobs, their commands, roles and config."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drctl.store.outputs import load_stack_outputs
+from infra.config import ConfigError, MonitoringSettings
+from infra.offline import Evaluation, Registered, evaluate
+
+from .conftest import config_with
+from .k8s_schema import validate
+
+CRON = "kubernetes:batch/v1:CronJob"
+ROLE = "aws:iam/role:Role"
+POLICY = "aws:iam/rolePolicy:RolePolicy"
+
+
+def crons(evaluation: Evaluation) -> dict[str, Registered]:
+    return {c.inputs["metadata"]["name"]: c for c in evaluation.of_type(CRON)}
+
+
+def pod(cron: Registered) -> dict[str, Any]:
+    return dict(cron.inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"])
+
+
+def command(cron: Registered) -> list[str]:
+    """The command after the pip install: the script's ``exec`` line, split like bash."""
+    script = pod(cron)["containers"][0]["args"][0]
+    return shlex.split(script.splitlines()[-1])[1:]
+
+
+def option(words: list[str], name: str) -> str:
+    return words[words.index(name) + 1]
+
+
+def statements(evaluation: Evaluation, account: str) -> list[dict[str, Any]]:
+    found = [p for p in evaluation.of_type(POLICY) if p.name.endswith(f"jobs-{account}")]
+    assert len(found) == 1, account
+    return list(json.loads(found[0].inputs["policy"])["Statement"])
+
+
+def granted(found: list[dict[str, Any]], action: str) -> list[str]:
+    """Every resource pattern a statement grants ``action`` on."""
+    return sorted(r for s in found if action in s["Action"] for r in s["Resource"])
+
+
+@pytest.fixture(scope="module", params=["prometheus-operator", "amp"])
+def watched(request: pytest.FixtureRequest) -> Evaluation:
+    return evaluate("primary", config_with("primary", monitoring={"backend": request.param}))
+
+
+def test_default_backend_runs_only_the_verify_job(stack: Evaluation) -> None:
+    assert set(crons(stack)) == {"store-verify"}
+    assert not [p for p in stack.of_type(POLICY) if "rollout-controller" in p.name]
+
+
+def test_verify_job_runs_store_verify_for_every_model(stack: Evaluation) -> None:
+    cron = crons(stack)["store-verify"]
+    words = command(cron)
+    settings = stack_settings(stack.stack)
+    assert words[:4] == ["python3", "-m", "drctl.ops_entry", "store-verify"]
+    assert [words[i + 1] for i, w in enumerate(words) if w == "--model"] == ["classifier"]
+    assert option(words, "--region") == settings["role"]
+    assert option(words, "--aws-region") == settings["region"]
+    assert option(words, "--namespace") == "TrtDr/Store"
+    assert cron.inputs["spec"]["schedule"] == "*/15 * * * *"
+    assert pod(cron)["serviceAccountName"] == "store-verifier"
+
+
+def stack_settings(stack: str) -> dict[str, Any]:
+    config = config_with(stack)
+    return {"role": config["trt-dr:role"], "region": config["trt-dr:region"]}
+
+
+def test_rollout_job_per_model_renders_the_pipeline_command(watched: Evaluation) -> None:
+    assert set(crons(watched)) == {"store-verify", "rollout-classifier"}
+    cron = crons(watched)["rollout-classifier"]
+    words = command(cron)
+    assert words[:6] == ["python3", "-m", "drctl.ops_entry", "rollout", "watch", "--from-release"]
+    assert option(words, "--model") == "classifier"
+    assert option(words, "--region") == "primary"
+    assert option(words, "--window-seconds") == "300"
+    assert option(words, "--max-windows") == "10"
+    url = option(words, "--prometheus")
+    if pod(cron).get("initContainers"):
+        workspace = watched.one("aws:amp/workspace:Workspace")
+        assert url == f"http://127.0.0.1:8005/workspaces/{workspace.name}-id"  # offline id
+        assert "--selector" not in words
+    else:
+        assert url == "http://kube-prometheus-stack-prometheus.monitoring.svc:9090"
+        assert option(words, "--selector") == 'namespace="triton"'
+
+
+def test_cron_jobs_never_overlap_and_run_locked_down(watched: Evaluation) -> None:
+    for cron in crons(watched).values():
+        validate(cron.inputs)
+        spec = cron.inputs["spec"]
+        assert spec["concurrencyPolicy"] == "Forbid"
+        assert spec["successfulJobsHistoryLimit"] == spec["failedJobsHistoryLimit"] == 3
+        job = spec["jobTemplate"]["spec"]
+        assert job["backoffLimit"] == 0 and job["activeDeadlineSeconds"] > 0
+        assert cron.inputs["metadata"]["namespace"] == "triton"
+        spec_pod = pod(cron)
+        assert spec_pod["securityContext"]["runAsNonRoot"] is True
+        assert spec_pod["automountServiceAccountToken"] is False
+        for container in spec_pod["containers"] + spec_pod.get("initContainers", []):
+            context = container["securityContext"]
+            assert context["readOnlyRootFilesystem"] is True
+            assert context["allowPrivilegeEscalation"] is False
+        ops = spec_pod["containers"][0]
+        assert ops["image"] == "python:3.11-slim"
+        env = {e["name"]: e["value"] for e in ops["env"]}
+        assert env["TRT_DR_OUTPUTS"] == "/etc/trt-dr/outputs"
+        assert env["TRT_DR_MONITORING"] == "/etc/trt-dr/monitoring.json"
+
+
+def test_rollout_deadline_covers_every_window() -> None:
+    config = config_with(
+        "primary",
+        monitoring={"backend": "prometheus-operator", "canaryWindowSeconds": 120},
+    )
+    cron = crons(evaluate("primary", config))["rollout-classifier"]
+    assert option(command(cron), "--window-seconds") == "120"
+    assert cron.inputs["spec"]["jobTemplate"]["spec"]["activeDeadlineSeconds"] >= 120 * 10
+    assert cron.inputs["spec"]["schedule"] == "*/5 * * * *"
+
+
+def test_amp_rollout_signs_queries_with_a_native_sidecar() -> None:
+    evaluation = evaluate("primary", config_with("primary", monitoring={"backend": "amp"}))
+    sidecar = pod(crons(evaluation)["rollout-classifier"])["initContainers"][0]
+    assert sidecar["restartPolicy"] == "Always"
+    assert sidecar["args"][sidecar["args"].index("--host") + 1] == (
+        "aps-workspaces.us-east-1.amazonaws.com"
+    )
+    query = [
+        s for s in statements(evaluation, "rollout-controller") if "aps:QueryMetrics" in s["Action"]
+    ]
+    scraper = evaluation.one("aws:amp/scraper:Scraper")  # writes to the same workspace
+    assert query[0]["Resource"] == [scraper.inputs["destination"]["amp"]["workspaceArn"]]
+    assert "initContainers" not in pod(crons(evaluation)["store-verify"])
+
+
+def test_controller_writes_only_pointers_and_configs(watched: Evaluation) -> None:
+    found = statements(watched, "rollout-controller")
+    bucket = watched.outputs["bucketArn"]
+    assert granted(found, "s3:PutObject") == [
+        f"{bucket}/us-east-1/releases/*",
+        f"{bucket}/us-east-1/repository/classifier/config.pbtxt",
+        f"{bucket}/us-east-1/repository/classifier/configs/*",
+    ]
+    assert granted(found, "s3:DeleteObject") == [
+        f"{bucket}/us-east-1/releases/canary/classifier.json",
+        f"{bucket}/us-east-1/repository/classifier/configs/canary.pbtxt",
+    ]
+    assert granted(found, "s3:GetObject") == [f"{bucket}/us-east-1/*"]
+    key = watched.outputs["kmsKeyArn"]
+    assert granted(found, "kms:Decrypt") == granted(found, "kms:GenerateDataKey") == [key]
+    assert not [s for s in found if any(a.endswith("*") for a in s["Action"])]
+    trust = next(r for r in watched.of_type(ROLE) if r.name.endswith("jobs-rollout-controller"))
+    condition = json.loads(trust.inputs["assumeRolePolicy"])["Statement"][0]["Condition"]
+    assert "system:serviceaccount:triton:rollout-controller" in condition["StringEquals"].values()
+
+
+def test_verifier_reads_both_copies_and_puts_one_metric_namespace(stack: Evaluation) -> None:
+    found = statements(stack, "store-verifier")
+    region = stack_settings(stack.stack)["region"]
+    own, peer = stack.outputs["bucketArn"], f"arn:aws:s3:::{stack.outputs['peerBucketName']}"
+    assert granted(found, "s3:GetObject") == sorted([f"{own}/{region}/*", f"{peer}/{region}/*"])
+    assert granted(found, "s3:PutObject") == granted(found, "s3:DeleteObject") == []
+    assert len(granted(found, "kms:Decrypt")) == 2
+    metric = [s for s in found if s["Action"] == ["cloudwatch:PutMetricData"]]
+    assert metric[0]["Condition"] == {"StringEquals": {"cloudwatch:namespace": "TrtDr/Store"}}
+
+
+def test_config_map_feeds_drctl_its_outputs_and_thresholds(
+    stack: Evaluation, tmp_path: Path
+) -> None:
+    config = next(
+        c
+        for c in stack.of_type("kubernetes:core/v1:ConfigMap")
+        if c.inputs["metadata"]["name"] == "trt-dr-ops-config"
+    )
+    saved = tmp_path / f"{stack.stack}.json"
+    saved.write_text(config.inputs["data"][f"{stack.stack}.json"])
+    outputs = load_stack_outputs(saved)
+    assert (outputs.bucket_name, outputs.kms_key_arn) == (
+        stack.outputs["bucketName"],
+        stack.outputs["kmsKeyArn"],
+    )
+    assert outputs.role == stack.stack
+    thresholds = MonitoringSettings.model_validate_json(config.inputs["data"]["monitoring.json"])
+    assert thresholds == MonitoringSettings()
+
+
+def test_verify_schedule_and_alarm_period_follow_the_config_key() -> None:
+    config = config_with("dr", monitoring={"verifyEveryMinutes": 10})
+    evaluation = evaluate("dr", config)
+    assert crons(evaluation)["store-verify"].inputs["spec"]["schedule"] == "*/10 * * * *"
+    alarm = next(
+        a
+        for a in evaluation.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if a.inputs["name"] == "dr-StoreVerifyFailed"
+    )
+    assert alarm.inputs["period"] == 1200
+    assert alarm.inputs["namespace"] == "TrtDr/Store"
+    assert alarm.inputs["dimensions"] == {"Region": "us-west-2"}
+    assert alarm.inputs["treatMissingData"] == "breaching"
+    assert alarm.inputs["tags"] == {"runbook": "engine-corruption"}
+
+
+@pytest.mark.parametrize(
+    "changes,key",
+    [
+        ({"verifyEveryMinutes": 2}, "verifyEveryMinutes"),
+        ({"rolloutEveryMinutes": 60}, "rolloutEveryMinutes"),
+        ({"prometheusUrl": "prometheus:9090"}, "prometheusUrl"),
+    ],
+)
+def test_bad_job_settings_name_the_key(changes: dict[str, Any], key: str) -> None:
+    with pytest.raises(ConfigError, match=rf"trt-dr:monitoring\.{key}"):
+        evaluate("primary", config_with("primary", monitoring=changes))
