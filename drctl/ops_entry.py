@@ -37,6 +37,10 @@ app.add_typer(monitoring_cli.rollout_app, name="rollout")
 err = monitoring_cli.console
 
 
+class MonitoringFileError(Exception):
+    """The monitoring settings file is missing or invalid."""
+
+
 def read_monitoring(path: Path) -> MonitoringSettings:
     """The stack's monitoring settings from a JSON file of ``trt-dr:monitoring`` values."""
     try:
@@ -46,10 +50,6 @@ def read_monitoring(path: Path) -> MonitoringSettings:
             f"{path} is not a readable trt-dr:monitoring JSON ({exc}); re-run `pulumi up` to "
             f"re-render the ConfigMap or point {MONITORING_ENV} at another file"
         ) from exc
-
-
-class MonitoringFileError(Exception):
-    """The monitoring settings file is missing or invalid."""
 
 
 def use_monitoring(settings: MonitoringSettings) -> None:
@@ -100,7 +100,9 @@ def verify_exit_code(model: str, region: str, hash_bytes: bool) -> int:
 def store_verify_command(
     model: Annotated[list[str], typer.Option(help="Model to verify (repeat).")],
     region: Annotated[str, typer.Option(help="Stack role whose tree to verify.")],
-    aws_region: Annotated[str, typer.Option(help="AWS region of the metric.")],
+    aws_region: Annotated[
+        str, typer.Option(envvar="AWS_REGION", help="AWS region of the metric (the stack's).")
+    ],
     namespace: Annotated[str, typer.Option(help="CloudWatch namespace.")] = NAMESPACE,
     hash_bytes: Annotated[bool, typer.Option("--hash/--no-hash", help="Hash every byte.")] = True,
 ) -> None:
