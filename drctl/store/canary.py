@@ -27,6 +27,7 @@ from drctl.store.layout import (
     build_config_path,
     canary_config_key,
     canary_key,
+    config_key,
     final_key,
     manifest_key,
     pin_config,
@@ -129,8 +130,17 @@ def sync_canary_config(store: RegionStore, pointer: CanaryPointer) -> bool:
 
 
 def _clear(store: RegionStore, model: str) -> None:
-    """Remove the canary config first, then the pointer (the config is derived from it)."""
+    """Remove the canary config, mark the model directory changed, then remove the pointer.
+
+    Triton 2.51 re-reads a model on a load request only when a file in its directory is newer
+    than at the last load (measured: a deleted file is no change), so ``config.pbtxt`` is
+    rewritten with its own bytes after the canary config is gone.
+    """
     delete_keys(store.s3, store.bucket, [store.key(canary_config_key(model))])
+    key = store.key(config_key(model))
+    text = get_text(store.s3, store.bucket, key)
+    if text is not None:
+        put_bytes(store.s3, store.bucket, key, text.encode(), content_type="text/plain")
     delete_keys(store.s3, store.bucket, [store.key(canary_key(model))])
 
 
@@ -173,19 +183,19 @@ def abort_canary(store: RegionStore, model: str) -> CanaryResult:
 def canary_findings(store: RegionStore, model: str) -> list[Finding]:
     """Drift between the canary pointer, its config and its version (none when consistent)."""
     pointer, _ = read_canary(store, model)
-    config_key = store.key(canary_config_key(model))
-    pinned = pinned_version(get_text(store.s3, store.bucket, config_key) or "")
+    canary_config = store.key(canary_config_key(model))
+    pinned = pinned_version(get_text(store.s3, store.bucket, canary_config) or "")
     fix = f"`drctl store abort {model} --region {store.name}`"
     republish = "re-run `drctl store publish --canary`"
     if pointer is None:
         if pinned is None:
             return []
         detail = f"canary config pins {pinned} without a canary pointer; run {fix}"
-        return [Finding(store.name, config_key, "stale", detail)]
+        return [Finding(store.name, canary_config, "stale", detail)]
     findings = []
     if pinned != pointer.version:
         detail = f"canary config pins {pinned}, canary is {pointer.version}; {republish} or {fix}"
-        findings.append(Finding(store.name, config_key, "stale", detail))
+        findings.append(Finding(store.name, canary_config, "stale", detail))
     found = read_manifest(store, model, pointer.version)
     if found is None or found[1] != pointer.manifest_sha256:
         key = store.key(manifest_key(model, pointer.version))
