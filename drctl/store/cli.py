@@ -28,7 +28,7 @@ from drctl.store.restore import restore
 from drctl.store.rollback import list_versions, rollback
 from drctl.store.s3ops import RegionStore
 from drctl.store.status import RegionView, StatusReport, status
-from drctl.store.triton import load_model, reload_model
+from drctl.store.triton import reload_model
 from drctl.store.verify import verify_release
 
 store_app = typer.Typer(
@@ -230,6 +230,7 @@ def rollback_command(
     to: Annotated[int | None, typer.Option(help="Version (default: previous).")] = None,
     endpoint: Annotated[list[str] | None, typer.Option(help="Triton URL to load on.")] = None,
     load: Annotated[bool, typer.Option(help="Also load on each inferenceEndpoint.")] = False,
+    load_endpoint_set: EndpointSetOpt = None,
     root: RootOpt = None,
     outputs: OutputsOpt = None,
     as_json: JsonOpt = False,
@@ -240,8 +241,7 @@ def rollback_command(
         for tree in selected(trees(outputs, root), region):
             urls = [tree.stack.inference_endpoint] if load and tree.stack.inference_endpoint else []
             results[tree.own.name] = rollback([tree.own], model, to, endpoints=urls)
-        for url in endpoint or []:
-            load_model(url, model)
+        reload_model(model, endpoint or [], load_endpoint_set)
 
     def show() -> None:
         """One table per region."""
