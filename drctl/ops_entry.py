@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Annotated
 
 import boto3
-import click
 import typer
 from pydantic import ValidationError
 
@@ -90,8 +89,8 @@ def verify_exit_code(model: str, region: str, hash_bytes: bool) -> int:
     command = typer.main.get_command(store_app)
     try:
         result = command.main(args, prog_name="drctl store", standalone_mode=False)
-    except click.ClickException as exc:
-        exc.show()
+    except typer.TyperException as exc:  # a usage error inside the store command
+        err.print(f"[red]error:[/red] drctl store {' '.join(args)}: {exc}")
         return 2
     return result if isinstance(result, int) else 0
 

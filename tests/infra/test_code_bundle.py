@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 import subprocess
 import sys
 from importlib import metadata
@@ -88,3 +90,47 @@ def test_ops_pins_are_the_versions_the_tests_run() -> None:
     )
     for name, version in pinned.items():
         assert metadata.version(name) == version, name
+
+
+# Imports inside functions the in-cluster commands never reach: the replication stand-in
+# (moto), load_settings in the Pulumi program (pulumi, infra.serving_checks) and
+# `rollout watch --stack` (infra.offline; the Jobs pass thresholds as a file instead).
+LAZY_ONLY = {"moto", "pulumi", "infra.offline", "infra.serving_checks"}
+
+
+def imports(text: str) -> list[tuple[str, bool]]:
+    """(imported module, imported at module level) of every absolute import in ``text``."""
+    tree = ast.parse(text)
+    top = {id(node) for node in tree.body}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, id(node) in top) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.module, id(node) in top))
+    return found
+
+
+def canonical(name: str) -> str:
+    """PEP 503 name: ``Prometheus_Client`` -> ``prometheus-client``."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_every_ops_import_is_bundled_or_pinned() -> None:
+    """A module neither in the bundle nor in a pinned wheel breaks only in the cluster."""
+    files = bundle_files(bundle=OPS)
+    bundled = {p[:-3].replace("/", ".").removesuffix(".__init__") for p in files}
+    wheels = metadata.packages_distributions()
+    pinned = {canonical(name) for name in pins(OPS_REQUIREMENTS)}
+    for path, text in files.items():
+        for module, eager in imports(text):
+            top = module.split(".")[0]
+            if top in sys.stdlib_module_names or top == "__future__":
+                continue
+            if module in LAZY_ONLY or top in LAZY_ONLY:
+                assert not eager, f"{path} imports {module} at module level"
+            elif top in PROJECT_PACKAGES:
+                assert module in bundled, f"{path} imports {module}, not in the ops bundle"
+            else:
+                dists = {canonical(d) for d in wheels.get(top, [])}
+                assert dists & pinned, f"{path} imports {top}, not in ops-requirements.txt"
