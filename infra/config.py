@@ -172,6 +172,7 @@ class MonitoringSettings(_Model):
     )
     rollout_every_minutes: int = Field(default=5, ge=1, le=59)
     verify_every_minutes: int = Field(default=15, ge=5, le=59)
+    jobs_image: str | None = None
 
     @model_validator(mode="after")
     def _band(self) -> MonitoringSettings:

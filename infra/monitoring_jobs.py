@@ -31,9 +31,10 @@ import pulumi_kubernetes as k8s
 from drctl.store.layout import canary_config_key, canary_key, config_key
 from drctl.store.verify_metric import NAMESPACE as VERIFY_NAMESPACE
 from infra.cluster import POOL_LABEL
-from infra.code_bundle import CODE_MOUNT, OPS, bundle_files, code_config_map, code_items
+from infra.code_bundle import OPS, code_config_map
 from infra.config import Settings
 from infra.endpoint import NAMESPACE as TRITON_NAMESPACE
+from infra.ops_pod import SIGV4_PORT, container, security, sigv4_sidecar, volumes
 from infra.workload_iam import (
     ROLE_ANNOTATION,
     WorkloadAccess,
@@ -44,19 +45,13 @@ from infra.workload_iam import (
     workload_role,
 )
 
-OPS_IMAGE = "python:3.11-slim"
-SIGV4_PROXY_IMAGE = "public.ecr.aws/aws-observability/aws-sigv4-proxy:1.7"
-SIGV4_PORT = 8005
 REQUIREMENTS = Path(__file__).with_name("ops-requirements.txt")
 CONFIG_MAP = "trt-dr-ops-config"
-CONFIG_MOUNT = "/etc/trt-dr"
-DEPS = "/tmp/deps"
 CONTROLLER = "rollout-controller"
 VERIFIER = "store-verifier"
 MAX_WINDOWS = 10
 INSTALL_SECONDS = 600
 VERIFY_DEADLINE_SECONDS = 3600
-NOBODY = 65534
 
 
 @dataclass(frozen=True)
@@ -113,16 +108,6 @@ def verify_command(settings: Settings) -> str:
     )
 
 
-def script(command: str) -> str:
-    """Install the pinned wheels into a scratch directory, then run ``command``."""
-    return (
-        "set -euo pipefail\n"
-        "python3 -m pip install --no-cache-dir --disable-pip-version-check --quiet "
-        f"--no-deps --only-binary=:all: --target {DEPS} -r {CODE_MOUNT}/requirements.txt\n"
-        f"exec {command}\n"
-    )
-
-
 def rollout_deadline(settings: Settings) -> int:
     """Seconds a rollout run may take: every window it may watch, plus the install."""
     return settings.monitoring.canary_window_seconds * (MAX_WINDOWS + 1) + INSTALL_SECONDS
@@ -157,100 +142,6 @@ def verifier_statements(
     if peer is not None:
         statements += tree_read_statements(peer[0], [peer[1]], f"{region}/")
     return [*statements, metric_statement(VERIFY_NAMESPACE)]
-
-
-def security() -> tuple[k8s.core.v1.PodSecurityContextArgs, k8s.core.v1.SecurityContextArgs]:
-    """Non-root pod (group-readable IRSA token) and a locked-down, read-only container."""
-    pod = k8s.core.v1.PodSecurityContextArgs(
-        run_as_non_root=True,
-        run_as_user=NOBODY,
-        run_as_group=NOBODY,
-        fs_group=NOBODY,
-        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
-    )
-    container = k8s.core.v1.SecurityContextArgs(
-        allow_privilege_escalation=False,
-        read_only_root_filesystem=True,
-        capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-    )
-    return pod, container
-
-
-def sigv4_sidecar(region: str) -> k8s.core.v1.ContainerArgs:
-    """Native sidecar (init container, restartPolicy Always) that SigV4-signs AMP queries."""
-    return k8s.core.v1.ContainerArgs(
-        name="sigv4-proxy",
-        image=SIGV4_PROXY_IMAGE,
-        restart_policy="Always",
-        args=[
-            "--name",
-            "aps",
-            "--region",
-            region,
-            "--host",
-            f"aps-workspaces.{region}.amazonaws.com",
-            "--port",
-            f":{SIGV4_PORT}",
-        ],
-        ports=[k8s.core.v1.ContainerPortArgs(name="sigv4", container_port=SIGV4_PORT)],
-        resources=k8s.core.v1.ResourceRequirementsArgs(
-            requests={"cpu": "20m", "memory": "32Mi"}, limits={"memory": "128Mi"}
-        ),
-        security_context=security()[1],
-    )
-
-
-def container(command: pulumi.Input[str], region: str) -> k8s.core.v1.ContainerArgs:
-    """The ops container: pinned wheels, project code and config files, then ``command``."""
-    env = {
-        "PYTHONPATH": f"{CODE_MOUNT}:{DEPS}",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "HOME": "/tmp",
-        "AWS_REGION": region,
-        "AWS_DEFAULT_REGION": region,
-        "TRT_DR_OUTPUTS": f"{CONFIG_MOUNT}/outputs",
-        "TRT_DR_MONITORING": f"{CONFIG_MOUNT}/monitoring.json",
-    }
-    mounts = {"code": CODE_MOUNT, "config": CONFIG_MOUNT, "tmp": "/tmp"}
-    return k8s.core.v1.ContainerArgs(
-        name="ops",
-        image=OPS_IMAGE,
-        command=["bash", "-c"],
-        args=[pulumi.Output.from_input(command).apply(script)],
-        env=[k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in env.items()],
-        resources=k8s.core.v1.ResourceRequirementsArgs(
-            requests={"cpu": "100m", "memory": "256Mi"}, limits={"memory": "1Gi"}
-        ),
-        termination_message_policy="FallbackToLogsOnError",
-        security_context=security()[1],
-        volume_mounts=[
-            k8s.core.v1.VolumeMountArgs(name=n, mount_path=p, read_only=n != "tmp")
-            for n, p in mounts.items()
-        ],
-    )
-
-
-def volumes(code_map: pulumi.Input[str], config_map: pulumi.Input[str], stack: str) -> list[Any]:
-    """Code bundle, outputs + thresholds (outputs in their own directory), scratch space."""
-    config_items = [
-        k8s.core.v1.KeyToPathArgs(key=f"{stack}.json", path=f"outputs/{stack}.json"),
-        k8s.core.v1.KeyToPathArgs(key="monitoring.json", path="monitoring.json"),
-    ]
-    return [
-        k8s.core.v1.VolumeArgs(
-            name="code",
-            config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(
-                name=code_map, items=code_items(bundle_files(bundle=OPS))
-            ),
-        ),
-        k8s.core.v1.VolumeArgs(
-            name="config",
-            config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=config_map, items=config_items),
-        ),
-        k8s.core.v1.VolumeArgs(
-            name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="1Gi")
-        ),
-    ]
 
 
 @dataclass(frozen=True)
@@ -379,7 +270,7 @@ class MonitoringJobs(pulumi.ComponentResource):
             automount_service_account_token=False,
             security_context=pod_security,
             init_containers=spec.sidecars or None,
-            containers=[container(spec.command, args.settings.region)],
+            containers=[container(spec.command, args.settings)],
             volumes=volumes(self._code, self._config, args.settings.stack),
             node_selector={POOL_LABEL: "system"},
         )

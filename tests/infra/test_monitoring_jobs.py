@@ -214,6 +214,16 @@ def test_verify_schedule_and_alarm_period_follow_the_config_key() -> None:
     assert alarm.inputs["tags"] == {"runbook": "engine-corruption"}
 
 
+def test_default_image_installs_the_pins_and_a_baked_image_does_not() -> None:
+    plain = pod(crons(evaluate("primary"))["store-verify"])["containers"][0]
+    assert "pip install" in plain["args"][0] and "--no-deps" in plain["args"][0]
+    config = config_with("primary", monitoring={"jobsImage": "registry.example/trt-dr-ops:1"})
+    baked = pod(crons(evaluate("primary", config))["store-verify"])["containers"][0]
+    assert baked["image"] == "registry.example/trt-dr-ops:1"
+    assert "pip install" not in baked["args"][0]
+    assert baked["args"][0].splitlines()[-1] == plain["args"][0].splitlines()[-1]
+
+
 @pytest.mark.parametrize(
     "changes,key",
     [
