@@ -16,6 +16,7 @@ from drctl.plan_cli import plan_command
 from drctl.rehearse_cli import rehearse_command
 from drctl.review.cli import cost_app, posture_command, review_command
 from drctl.runbook.cli import runbook_app
+from drctl.serving_cli import serving_app
 from drctl.store.cli import status_command, store_app
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ app.command("plan")(plan_command)
 app.command("rehearse")(rehearse_command)
 app.add_typer(drill_app, name="drill")
 app.add_typer(store_app, name="store")
+app.add_typer(serving_app, name="serving")
 app.command("status")(status_command)
 app.add_typer(cost_app, name="cost")
 app.command("posture")(posture_command)
