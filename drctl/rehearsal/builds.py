@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import onnx
@@ -77,6 +77,13 @@ def _build(spec: ModelSpec, bucket: str, region: str) -> S3Build:
     location = parse_location(result.build_dir)
     assert isinstance(location, S3Build)
     return location
+
+
+def build_variant(env: LocalEnvironment, role: str, **update: Any) -> S3Build:
+    """Another build of the stacks' model (spec fields in ``update``) into ``role``'s bucket."""
+    spec = absolute_spec(env.settings["primary"].models[0], env.project_dir)
+    declared = env.declared[role]
+    return _build(spec.model_copy(update=update), declared.bucket, declared.region)
 
 
 def build_all(env: LocalEnvironment) -> LocalBuilds:

@@ -44,6 +44,7 @@ class Replicator:
         self.period_s = period_s
         self.paused = threading.Event()
         self.stop = threading.Event()
+        self.lock = threading.Lock()  # held for a whole pass; hold it to write between passes
         self.errors: list[str] = []
         self.thread = threading.Thread(target=self._loop, name="replicator", daemon=True)
 
@@ -57,7 +58,8 @@ class Replicator:
             if self.paused.is_set():
                 continue
             try:
-                self.once()
+                with self.lock:
+                    self.once()
             except StoreError as error:  # like S3, keep replicating after a failed pass
                 self.errors.append(str(error))
 

@@ -22,7 +22,7 @@ from drctl.runbook.display import StepDisplay
 from drctl.runbook.errors import ParamError, RunbookError
 from drctl.runbook.exercise import exercise
 from drctl.runbook.lint import LintReport, lint_file
-from drctl.runbook.localenv import LocalEnvironment, build_example
+from drctl.runbook.localenv import RunbookEnvironment
 from drctl.runbook.model import Runbook, Step
 from drctl.runbook.params import parse_assignments
 from drctl.runbook.parse import parse_runbook
@@ -294,9 +294,8 @@ def test_command(
         display = StepDisplay(errors, quiet=as_json, verbose=verbose)
         options = RunOptions(observe=display.observe, starting=display.starting)
         with tempfile.TemporaryDirectory(prefix="runbook-env-") as tmp:
-            errors.print("building the example model and starting the local environment")
-            builds = build_example(Path(tmp) / "builds")
-            with LocalEnvironment(Path(tmp), builds) as env:
+            errors.print("starting the local rehearsal environment (moto, stand-ins, Tritons)")
+            with RunbookEnvironment(Path(tmp)) as env:
                 result = exercise(book, env, given, log_path, options, update_exercised)
     if result.marked and not as_json:
         errors.print(f"last_exercised updated in {path}")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from drctl.runbook.exercised import mark_exercised
-from drctl.runbook.localenv import LocalEnvironment
+from drctl.runbook.localenv import RunbookEnvironment
 from drctl.runbook.model import Runbook
 from drctl.runbook.params import resolve
 from drctl.runbook.runlog import RunLog
@@ -37,7 +37,7 @@ class ExerciseResult:
 
 def exercise(
     runbook: Runbook,
-    env: LocalEnvironment,
+    env: RunbookEnvironment,
     given: Mapping[str, str],
     log_path: Path,
     options: RunOptions,

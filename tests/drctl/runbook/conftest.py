@@ -1,4 +1,4 @@
-"""Fixtures: small runbooks written by tests, and one local environment per module."""
+"""Fixtures: small runbooks written by tests, and a fresh local environment per test."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from drctl.runbook.localenv import LocalEnvironment, build_example
+from drctl.runbook.localenv import RunbookEnvironment
 
 HEADER = """---
 id: {id}
@@ -38,9 +38,8 @@ def block(info: str, command: str) -> str:
     return f"\n```{info}\n{command}\n```\n"
 
 
-@pytest.fixture(scope="module")
-def local_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEnvironment]:
-    """The local environment (moto server, buckets, released example model) for a module."""
-    work = tmp_path_factory.mktemp("runbook-env")
-    with LocalEnvironment(work, build_example(work / "builds")) as env:
+@pytest.fixture
+def local_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunbookEnvironment]:
+    """The rehearsal environment (moto, stand-ins, two real Tritons), fresh for each test."""
+    with RunbookEnvironment(tmp_path_factory.mktemp("runbook-env")) as env:
         yield env
