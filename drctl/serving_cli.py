@@ -16,10 +16,19 @@ from rich.table import Table
 
 from drctl.serving import check_serving, released_version
 from drctl.store import render
-from drctl.store.cli import JsonOpt, OutputsOpt, RegionsOpt, finish, handled, selected, trees
+from drctl.store.cli import (
+    EndpointSetOpt,
+    JsonOpt,
+    OutputsOpt,
+    RegionsOpt,
+    finish,
+    handled,
+    selected,
+    trees,
+)
 from drctl.store.errors import OutputsError
 from drctl.store.regions import RegionTrees
-from drctl.store.triton import load_model
+from drctl.store.triton import reload_model
 
 serving_app = typer.Typer(
     help="Check or refresh what each region's Triton serves. Exit codes: 0 ok, 1 not serving "
@@ -81,15 +90,24 @@ def load_command(
     model: ModelOpt,
     region: RegionsOpt = None,
     endpoint: EndpointOpt = None,
+    load_endpoint_set: EndpointSetOpt = None,
     outputs: OutputsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Have each region's Triton load ``model`` again: it then serves the pinned version."""
-    loaded = []
+    """Have Triton load ``model`` again: it then serves the version the tree's config pins.
+
+    Out of the cluster the load request reaches one pod behind the load balancer; in the
+    cluster, ``--load-endpoint-set`` (the headless Service) reaches every pod.
+    """
+    loaded: list[dict[str, str]] = []
     with handled(as_json):
-        for tree in selected(trees(outputs), region):
-            url = endpoint_of(tree, endpoint)
-            load_model(url, model)
-            loaded.append({"region": tree.stack.role, "endpoint": url})
+        if load_endpoint_set:
+            done = reload_model(model, [], load_endpoint_set)
+            loaded += [{"region": "pods", "endpoint": url} for url in done]
+        else:
+            for tree in selected(trees(outputs), region):
+                url = endpoint_of(tree, endpoint)
+                reload_model(model, [url], None)
+                loaded.append({"region": tree.stack.role, "endpoint": url})
     lines = "\n".join(f"{r['region']}: {r['endpoint']} loaded {model}" for r in loaded)
     finish(loaded, True, as_json, lambda: render.console.print(lines))

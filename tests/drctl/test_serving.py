@@ -23,6 +23,7 @@ from tests.drctl.store.conftest import (
     DR_REGION,
     PRIMARY_BUCKET,
     PRIMARY_REGION,
+    TritonDouble,
     aws_env,
     make_bucket,
     outputs_files,
@@ -80,3 +81,21 @@ def test_missing_endpoint_output_says_what_to_pass(outputs: Path) -> None:
     assert code == 2 and "--endpoint" in out
     code, out = drctl("serving", "load", "--model", "classifier", "--endpoint", UNREACHABLE)
     assert code == 1 and "did not load classifier" in out
+
+
+def test_endpoint_set_reloads_every_pod_it_resolves_to() -> None:
+    pod = TritonDouble()
+    try:
+        address = pod.url.removeprefix("http://")
+        code, out = drctl(
+            "serving", "load", "--model", "classifier", "--load-endpoint-set", address
+        )
+        assert code == 0, out
+        assert pod.loaded == ["classifier"]
+        pod.refuse_load = True
+        code, out = drctl(
+            "serving", "load", "--model", "classifier", "--load-endpoint-set", address
+        )
+        assert code == 1 and "1 of 1 pods did not load classifier" in out
+    finally:
+        pod.close()
