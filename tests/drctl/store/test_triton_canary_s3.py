@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import socket
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,6 +39,8 @@ def moto_s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
+    reset = f"http://{host}:{port}/moto-api/reset"  # moto servers in one process share state
+    urllib.request.urlopen(urllib.request.Request(reset, method="POST"))
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
     yield f"{host}:{port}"
     server.stop()
