@@ -158,8 +158,8 @@ def _canary_action(
     return run
 
 
-def _from_release(regions: list[RegionTrees], model: str) -> tuple[int, int]:
-    """(canary, baseline) from the one region's canary pointer; no canary -> exit 0."""
+def _from_release(regions: list[RegionTrees], model: str) -> tuple[int, int, str]:
+    """(canary, baseline, trial id) from the region's canary pointer; no canary -> exit 0."""
     if len(regions) != 1:
         console.print("[red]error:[/red] --from-release needs exactly one --region (primary or dr)")
         raise typer.Exit(2)
@@ -171,7 +171,7 @@ def _from_release(regions: list[RegionTrees], model: str) -> tuple[int, int]:
         print(json.dumps({"action": "none", "reason": "no canary in progress", "acted": ""}))
         raise typer.Exit(0)
     console.print(f"{model}: canary {pointer.version} vs baseline {pointer.baseline}")
-    return pointer.version, pointer.baseline
+    return pointer.version, pointer.baseline, pointer.trial
 
 
 def _actions(
@@ -196,8 +196,8 @@ def _actions(
 
 def _versions(
     regions: list[RegionTrees], model: str, from_release: bool, given: tuple[int | None, ...]
-) -> tuple[int, int]:
-    """The versions to compare: from the store, or both given explicitly (else exit 2)."""
+) -> tuple[int, int, str]:
+    """(canary, baseline, trial): from the store, or both given explicitly (else exit 2)."""
     canary, baseline = given
     if from_release and given == (None, None):
         return _from_release(regions, model)
@@ -207,7 +207,7 @@ def _versions(
             "--canary-version and --baseline-version, not a mix"
         )
         raise typer.Exit(2)
-    return canary, baseline
+    return canary, baseline, ""
 
 
 def _policy(settings: MonitoringSettings, min_requests: int | None, windows: int | None) -> Policy:
@@ -257,7 +257,7 @@ def watch_command(
     with handled(False):  # bad outputs or regions fail now, not after the watch
         regions = selected(trees(outputs), region)
     given = (canary_version, baseline_version)
-    canary_v, baseline_v = _versions(regions, model, from_release, given)
+    canary_v, baseline_v, trial = _versions(regions, model, from_release, given)
     canary = Subject(_source(canary_metrics, prometheus, selector), model, str(canary_v))
     baseline = Subject(_source(baseline_metrics, prometheus, selector), model, str(baseline_v))
     undo, keep = _actions(regions, model, baseline_v, from_release, (load, load_endpoint_set))
@@ -272,6 +272,7 @@ def watch_command(
             record,
             on_window=_show,
             promote=keep,
+            trial=trial,
         )
     print(json.dumps({"action": result.action, "reason": result.reason, "acted": result.acted}))
     raise typer.Exit(0 if result.action == "promote" else 1)

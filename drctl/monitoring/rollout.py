@@ -54,6 +54,7 @@ class RolloutRecord:
     decided_at: str
     windows: list[dict[str, object]] = field(default_factory=list)
     acted: str = ""
+    trial: str = ""  # which trial of this version (the canary pointer's ``trial``), if known
 
 
 def now() -> str:
@@ -100,9 +101,13 @@ def run_rollout(
     sleep: Callable[[float], None] = time.sleep,
     on_window: Callable[[Decision], None] | None = None,
     promote: Callable[[], str] | None = None,
+    trial: str = "",
 ) -> RolloutRecord:
-    """Watch, decide, roll back (or promote, when given) as decided, and record everything."""
-    previous = read_record(record, canary)
+    """Watch, decide, roll back (or promote, when given) as decided, and record everything.
+
+    ``trial`` tells apart two canaries of the same version (aborted, then published again).
+    """
+    previous = read_record(record, canary, trial)
     if previous is not None:
         return previous
     started = now()
@@ -115,6 +120,7 @@ def run_rollout(
         reason=decision.reason,
         started_at=started,
         decided_at=now(),
+        trial=trial,
         windows=[
             {
                 "canary": asdict(c) if c else None,
@@ -134,12 +140,13 @@ def run_rollout(
     return result
 
 
-def read_record(path: Path | None, canary: Subject) -> RolloutRecord | None:
-    """The recorded decision for this model version, if an earlier run made one."""
+def read_record(path: Path | None, canary: Subject, trial: str = "") -> RolloutRecord | None:
+    """The recorded decision for this model version and trial, if an earlier run made one."""
     if path is None or not path.exists():
         return None
     data = json.loads(path.read_text())
-    if data.get("model") != canary.model or data.get("canary") != canary.version:
+    same = (data.get("model"), data.get("canary"), data.get("trial", ""))
+    if same != (canary.model, canary.version, trial):
         return None
     return RolloutRecord(**data)
 

@@ -17,6 +17,7 @@ Layout (per bucket, identical in both regions; see docs/model-store.md)::
 from __future__ import annotations
 
 import re
+import uuid
 
 from pydantic import BaseModel, Field
 
@@ -59,6 +60,7 @@ class CanaryPointer(BaseModel):
     manifest_sha256: str
     started_at: str
     started_by: str
+    trial: str = Field(default_factory=lambda: uuid.uuid4().hex[:16])  # tells trials apart
 
 
 def staging_key(model: str, build_key: str, path: str) -> str:

@@ -162,3 +162,28 @@ def test_mixed_or_ambiguous_modes_are_bad_input(store: RegionStore, tmp_path: Pa
     args = ["rollout", "watch", "--model", "resnet", "--canary-version", "2"]
     result = runner.invoke(app, [*args, "--outputs", str(files[0])])
     assert result.exit_code == 2 and "--baseline-version" in result.output
+
+
+def test_a_second_trial_of_the_same_version_is_watched_again(
+    store: RegionStore, tmp_path: Path
+) -> None:
+    outputs = start_canary(tmp_path)
+    record = tmp_path / "record.json"
+    bad = Metrics({"1": 10.0, "2": 80.0})
+    try:
+        assert watch(tmp_path, bad.url, "--no-load", "--record", str(record))[0] == 1
+    finally:
+        bad.close()
+    again = ["store", "publish", str(write_build(tmp_path, seed="b")), "--canary"]
+    assert runner.invoke(app, [*again, "--outputs", str(outputs)]).exit_code == 0
+    pointer, _ = read_canary(store, "resnet")
+    assert pointer is not None and pointer.version == 2  # the same version, a new trial
+    good = Metrics({"1": 10.0, "2": 10.0})
+    try:
+        code, out = watch(tmp_path, good.url, "--no-load", "--record", str(record))
+    finally:
+        good.close()
+    assert code == 0, out
+    saved = json.loads(record.read_text())
+    assert saved["action"] == "promote" and saved["trial"] == pointer.trial
+    assert read_release(store, "resnet")[0].version == 2  # type: ignore[union-attr]
