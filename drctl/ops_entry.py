@@ -18,6 +18,7 @@ from typing import Annotated
 
 import boto3
 import typer
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from drctl.monitoring import cli as monitoring_cli
@@ -111,13 +112,22 @@ def store_verify_command(
     treats the missing datapoint as breaching, and the Job's failure shows in kubectl.
     """
     codes = {m: verify_exit_code(m, region, hash_bytes) for m in model}
-    if any(code not in (0, 1) for code in codes.values()):
-        err.print(f"[red]error:[/red] verify could not run for {codes}; no metric published")
+    broken = sorted(m for m, code in codes.items() if code not in (0, 1))
+    if broken:
+        err.print(
+            f"[red]error:[/red] verify could not run for {', '.join(broken)} (see its error "
+            f"above); no metric published; check $TRT_DR_OUTPUTS and the store-verifier role"
+        )
         raise typer.Exit(2)
-    outcome = VerifyOutcome(
-        aws_region, tuple(model), tuple(m for m, code in codes.items() if code == 1)
-    )
-    put_verify_metric(boto3.client("cloudwatch", region_name=aws_region), outcome, namespace)
+    outcome = VerifyOutcome(aws_region, tuple(model), tuple(m for m in model if codes[m] == 1))
+    try:
+        put_verify_metric(boto3.client("cloudwatch", region_name=aws_region), outcome, namespace)
+    except (BotoCoreError, ClientError) as exc:
+        err.print(
+            f"[red]error:[/red] cannot publish to CloudWatch {namespace} in {aws_region}: "
+            f"{exc}; check the store-verifier role's cloudwatch:PutMetricData condition"
+        )
+        raise typer.Exit(2) from exc
     err.print(f"published {len(outcome.failed)} failed of {len(model)} to {namespace}")
     raise typer.Exit(0 if outcome.ok else 1)
 

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
+from botocore.exceptions import ClientError
 from typer.testing import CliRunner
 
 from drctl.ops_entry import app
@@ -66,6 +68,11 @@ def corrupt(store: RegionStore) -> None:
     store.s3.put_object(Bucket=store.bucket, Key=ENGINE, Body=body, Metadata=head["Metadata"])
 
 
+def flat(text: str) -> str:
+    """Console output without the line wrapping."""
+    return " ".join(text.split())
+
+
 def verify(folder: Path, *extra: str) -> Any:
     """The CronJob's command with its environment: one stack's outputs in a directory."""
     args = ["store-verify", "--model", "resnet", "--region", "primary", *extra]
@@ -94,8 +101,23 @@ def test_store_verify_publishes_zero_then_one_and_nothing_when_it_cannot_run(
 
     before = len(datapoints(PRIMARY_REGION))
     missing = verify(tmp_path / "nowhere")
-    assert missing.exit_code == 2 and "no metric published" in missing.output
+    assert missing.exit_code == 2 and "no metric published" in flat(missing.output)
     assert len(datapoints(PRIMARY_REGION)) == before
+
+    class Denied:
+        """CloudWatch refusing the namespace, as IAM would outside the role's condition."""
+
+        def put_metric_data(self, **_: Any) -> None:
+            error = {"Error": {"Code": "AccessDenied", "Message": "not authorized"}}
+            raise ClientError(error, "PutMetricData")
+
+    with pytest.MonkeyPatch.context() as patch:
+        real = boto3.client
+        patch.setattr(
+            boto3, "client", lambda name, **k: Denied() if name == "cloudwatch" else real(name, **k)
+        )
+        denied = verify(folder, "--namespace", "Other/Space")
+    assert denied.exit_code == 2 and "PutMetricData condition" in flat(denied.output)
 
 
 def test_store_verify_needs_a_model(tmp_path: Path) -> None:
