@@ -173,6 +173,9 @@ class MonitoringSettings(_Model):
     rollout_every_minutes: int = Field(default=5, ge=1, le=59)
     verify_every_minutes: int = Field(default=15, ge=5, le=59)
     jobs_image: str | None = None
+    quality_probe: bool = False
+    quality_every_minutes: int = Field(default=15, ge=5, le=59)
+    quality_min_agreement: float = Field(default=0.99, gt=0, le=1)
 
     @model_validator(mode="after")
     def _band(self) -> MonitoringSettings:

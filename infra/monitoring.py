@@ -19,7 +19,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import yaml
 
-from drctl.monitoring.alarms import ROUTE53_METRICS_REGION, alarm_specs
+from drctl.monitoring.alarms import ROUTE53_METRICS_REGION, alarm_specs, quality_specs
 from drctl.monitoring.dashboard import dashboard
 from drctl.monitoring.rules import rule_groups
 from infra.cluster import GPU_TAINT_KEY, SKU_LABEL
@@ -156,6 +156,12 @@ class Monitoring(pulumi.ComponentResource):
             args.settings.region,
             args.settings.monitoring.verify_every_minutes,
         )
+        specs += quality_specs(
+            args.settings.monitoring,
+            args.settings.role,
+            args.settings.region,
+            [m.name for m in args.settings.models],
+        )
         for spec in specs:
             if spec.global_metric and args.settings.region != ROUTE53_METRICS_REGION:
                 pulumi.log.warn(
@@ -163,9 +169,10 @@ class Monitoring(pulumi.ComponentResource):
                     f"{ROUTE53_METRICS_REGION}; alarm not created (docs/monitoring.md)"
                 )
                 continue
+            named = f"{spec.alert}-{spec.suffix}" if spec.suffix else spec.alert
             aws.cloudwatch.MetricAlarm(
-                f"{args.name}-{spec.alert}",
-                name=f"{args.settings.stack}-{spec.alert}",
+                f"{args.name}-{named}",
+                name=f"{args.settings.stack}-{named}",
                 alarm_description=spec.description,
                 namespace=spec.namespace,
                 metric_name=spec.metric,

@@ -9,6 +9,8 @@ plain ``python:3.11-slim`` image, in the Triton namespace, non-root with a read-
 * ``store-verify`` runs ``drctl store verify`` for every model of the region every
   ``verifyEveryMinutes`` and publishes the outcome as a CloudWatch metric
   (StoreVerifyFailed, drctl/monitoring/alarms.py).
+* ``quality-<model>`` (only with ``qualityProbe``) sends the model's golden batch to every
+  Triton pod every ``qualityEveryMinutes`` and publishes top-1 agreement (ModelAccuracyDrop).
 
 Code and pinned requirements come from a ConfigMap (:data:`infra.code_bundle.OPS`); the
 stack outputs and the monitoring thresholds, which the commands read from files outside
@@ -28,11 +30,13 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from drctl.monitoring.quality import NAMESPACE as QUALITY_NAMESPACE
 from drctl.store.layout import canary_config_key, canary_key, config_key
 from drctl.store.verify_metric import NAMESPACE as VERIFY_NAMESPACE
 from infra.cluster import POOL_LABEL
 from infra.code_bundle import OPS, code_config_map
 from infra.config import Settings
+from infra.endpoint import HTTP_PORT, PODS_HOSTNAME
 from infra.endpoint import NAMESPACE as TRITON_NAMESPACE
 from infra.ops_pod import SIGV4_PORT, container, security, sigv4_sidecar, volumes
 from infra.workload_iam import (
@@ -52,6 +56,8 @@ VERIFIER = "store-verifier"
 MAX_WINDOWS = 10
 INSTALL_SECONDS = 600
 VERIFY_DEADLINE_SECONDS = 3600
+QUALITY_DEADLINE_SECONDS = 900
+PROBE = "quality-probe"
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,16 @@ def rollout_command(settings: Settings, model: str, url: str) -> str:
     if monitoring.backend == "prometheus-operator":  # a shared Prometheus sees other pods too
         command += " --selector " + shlex.quote(f'namespace="{TRITON_NAMESPACE}"')
     return command
+
+
+def quality_command(settings: Settings, model: str) -> str:
+    """The golden batch of ``model`` through every Triton pod (the headless Service)."""
+    return (
+        f"python3 -m drctl.ops_entry quality-probe --model {model} --region {settings.role} "
+        f"--pods {PODS_HOSTNAME}:{HTTP_PORT} --aws-region {settings.region} "
+        f"--min-agreement {settings.monitoring.quality_min_agreement:g} "
+        f"--namespace {QUALITY_NAMESPACE}"
+    )
 
 
 def verify_command(settings: Settings) -> str:
@@ -157,7 +173,7 @@ class CronSpec:
 
 
 class MonitoringJobs(pulumi.ComponentResource):
-    """The region's rollout controller and store verify CronJobs, their roles and config."""
+    """The region's rollout, store-verify and quality CronJobs, their roles and config."""
 
     def __init__(
         self, args: MonitoringJobsArgs, opts: pulumi.ResourceOptions | None = None
@@ -175,6 +191,8 @@ class MonitoringJobs(pulumi.ComponentResource):
         self.crons = [self._verify()]
         if args.settings.monitoring.backend != "none":
             self.crons += self._rollouts()
+        if args.settings.monitoring.quality_probe:
+            self.crons += self._quality()
         self.register_outputs({"cronJobs": [c.metadata.name for c in self.crons]})
 
     def _config_map(self) -> pulumi.Output[str]:
@@ -231,6 +249,29 @@ class MonitoringJobs(pulumi.ComponentResource):
             command=verify_command(args.settings),
         )
         return self._cron(spec)
+
+    def _quality(self) -> list[k8s.batch.v1.CronJob]:
+        """One probe CronJob per model; the role reads only the golden batches."""
+        args, settings = self._args, self._args.settings
+        statements = pulumi.Output.all(args.access.bucket_arn, args.access.kms_key_arn).apply(
+            lambda v: [
+                *tree_read_statements(v[0], [v[1]], f"{settings.region}/quality/"),
+                metric_statement(QUALITY_NAMESPACE),
+            ]
+        )
+        account = self._service_account(PROBE, statements)
+        return [
+            self._cron(
+                CronSpec(
+                    name=cron_name("quality", spec.name),
+                    every_minutes=settings.monitoring.quality_every_minutes,
+                    deadline_seconds=QUALITY_DEADLINE_SECONDS,
+                    service_account=account,
+                    command=quality_command(settings, spec.name),
+                )
+            )
+            for spec in settings.models
+        ]
 
     def _rollouts(self) -> list[k8s.batch.v1.CronJob]:
         args, settings = self._args, self._args.settings

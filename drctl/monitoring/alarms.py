@@ -6,16 +6,21 @@ created with a us-east-1 provider; S3 replication metrics live in the source buc
 (they exist because the replication rule enables RTC metrics, see infra/model_store.py).
 StoreVerifyFailed reads the metric the in-cluster verify CronJob publishes in the stack's
 region (:mod:`drctl.store.verify_metric`, docs/monitoring-jobs.md); missing data breaches,
-so a verify job that stopped running raises it too.
+so a verify job that stopped running raises it too. ModelAccuracyDrop (one alarm per model,
+only with ``qualityProbe``) reads the quality probe's top-1 agreement the same way.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from drctl.monitoring.rules import Alert, cloudwatch_alerts
+from drctl.monitoring.quality import METRIC as QUALITY_METRIC
+from drctl.monitoring.quality import NAMESPACE as QUALITY_NAMESPACE
+from drctl.monitoring.rules import Alert, alerts, cloudwatch_alerts
 from drctl.store.verify_metric import DIMENSION, METRIC, NAMESPACE
+from infra.config import MonitoringSettings
 
 ROUTE53_METRICS_REGION = "us-east-1"
 
@@ -36,6 +41,7 @@ class AlarmSpec:
     period_s: int
     global_metric: bool
     treat_missing: str = "notBreaching"
+    suffix: str = ""  # one alarm per model: appended to the alarm's name
 
     @property
     def description(self) -> str:
@@ -135,3 +141,34 @@ def alarm_specs(
             ),
         ]
     return specs
+
+
+def quality_specs(
+    settings: MonitoringSettings, role: str, region: str, models: Sequence[str]
+) -> list[AlarmSpec]:
+    """ModelAccuracyDrop per model: the worst pod's agreement below the minimum, or no data.
+
+    Missing data breaches for the reason StoreVerifyFailed's does (a probe that stopped, or a
+    golden batch never uploaded, must be noticed); the period spans two probe runs.
+    """
+    if not settings.quality_probe:
+        return []
+    alert = next(a for a in alerts(settings, role) if a.name == "ModelAccuracyDrop")
+    return [
+        AlarmSpec(
+            alert.name,
+            alert.runbook,
+            QUALITY_NAMESPACE,
+            QUALITY_METRIC,
+            {"Region": region, "Model": model},
+            "Minimum",
+            "LessThanThreshold",
+            settings.quality_min_agreement,
+            1,
+            2 * settings.quality_every_minutes * 60,
+            False,
+            "breaching",
+            model,
+        )
+        for model in models
+    ]

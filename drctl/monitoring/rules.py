@@ -100,8 +100,10 @@ def alerts(settings: MonitoringSettings, role: str) -> list[Alert]:
         Alert(
             "ModelAccuracyDrop",
             "model-regression",
-            "an accuracy regression, reported by hand (no production metric yet)",
-            kind="external",
+            f"top-1 agreement with the golden batch below {settings.quality_min_agreement:g}"
+            if settings.quality_probe
+            else "an accuracy regression, reported by hand (trt-dr:monitoring.qualityProbe off)",
+            kind="cloudwatch" if settings.quality_probe else "external",
         ),
     ]
     if role == "dr":

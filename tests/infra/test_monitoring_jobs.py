@@ -19,6 +19,7 @@ from .k8s_schema import validate
 CRON = "kubernetes:batch/v1:CronJob"
 ROLE = "aws:iam/role:Role"
 POLICY = "aws:iam/rolePolicy:RolePolicy"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
 
 def crons(evaluation: Evaluation) -> dict[str, Registered]:
@@ -202,11 +203,7 @@ def test_verify_schedule_and_alarm_period_follow_the_config_key() -> None:
     config = config_with("dr", monitoring={"verifyEveryMinutes": 10})
     evaluation = evaluate("dr", config)
     assert crons(evaluation)["store-verify"].inputs["spec"]["schedule"] == "*/10 * * * *"
-    alarm = next(
-        a
-        for a in evaluation.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
-        if a.inputs["name"] == "dr-StoreVerifyFailed"
-    )
+    alarm = next(a for a in evaluation.of_type(ALARM) if a.inputs["name"] == "dr-StoreVerifyFailed")
     assert alarm.inputs["period"] == 1200
     assert alarm.inputs["namespace"] == "TrtDr/Store"
     assert alarm.inputs["dimensions"] == {"Region": "us-west-2"}
@@ -230,8 +227,45 @@ def test_default_image_installs_the_pins_and_a_baked_image_does_not() -> None:
         ({"verifyEveryMinutes": 2}, "verifyEveryMinutes"),
         ({"rolloutEveryMinutes": 60}, "rolloutEveryMinutes"),
         ({"prometheusUrl": "prometheus:9090"}, "prometheusUrl"),
+        ({"qualityMinAgreement": 1.5}, "qualityMinAgreement"),
+        ({"qualityEveryMinutes": 1}, "qualityEveryMinutes"),
     ],
 )
 def test_bad_job_settings_name_the_key(changes: dict[str, Any], key: str) -> None:
     with pytest.raises(ConfigError, match=rf"trt-dr:monitoring\.{key}"):
         evaluate("primary", config_with("primary", monitoring=changes))
+
+
+def test_quality_probe_only_when_enabled(stack: Evaluation) -> None:
+    assert not [name for name in crons(stack) if name.startswith("quality")]
+    assert not [a for a in stack.of_type(ALARM) if "ModelAccuracyDrop" in a.inputs["name"]]
+
+
+def test_quality_probe_job_role_and_alarm() -> None:
+    monitoring = {"qualityProbe": True, "qualityEveryMinutes": 10, "qualityMinAgreement": 0.97}
+    evaluation = evaluate("dr", config_with("dr", monitoring=monitoring))
+    cron = crons(evaluation)["quality-classifier"]
+    validate(cron.inputs)
+    words = command(cron)
+    assert words[:4] == ["python3", "-m", "drctl.ops_entry", "quality-probe"]
+    assert option(words, "--model") == "classifier" and option(words, "--region") == "dr"
+    assert option(words, "--pods") == "triton-pods.triton.svc.cluster.local:8000"
+    assert option(words, "--min-agreement") == "0.97"
+    assert option(words, "--namespace") == "TrtDr/Quality"
+    assert cron.inputs["spec"]["schedule"] == "*/10 * * * *"
+    assert pod(cron)["serviceAccountName"] == "quality-probe"
+    found = statements(evaluation, "quality-probe")
+    bucket = evaluation.outputs["bucketArn"]
+    assert granted(found, "s3:GetObject") == [f"{bucket}/us-west-2/quality/*"]
+    assert granted(found, "s3:PutObject") == granted(found, "s3:DeleteObject") == []
+    metric = [s for s in found if s["Action"] == ["cloudwatch:PutMetricData"]]
+    assert metric[0]["Condition"] == {"StringEquals": {"cloudwatch:namespace": "TrtDr/Quality"}}
+    alarm = next(a for a in evaluation.of_type(ALARM) if "ModelAccuracyDrop" in a.inputs["name"])
+    assert alarm.inputs["name"] == "dr-ModelAccuracyDrop-classifier"
+    assert alarm.inputs["dimensions"] == {"Region": "us-west-2", "Model": "classifier"}
+    assert (alarm.inputs["comparisonOperator"], alarm.inputs["threshold"]) == (
+        "LessThanThreshold",
+        0.97,
+    )
+    assert (alarm.inputs["period"], alarm.inputs["treatMissingData"]) == (1200, "breaching")
+    assert alarm.inputs["tags"] == {"runbook": "model-regression"}

@@ -1,10 +1,12 @@
-"""StoreVerifyFailed: an alarm on the verify job's metric that also fires when it goes quiet."""
+"""StoreVerifyFailed and ModelAccuracyDrop: alarms on the jobs' metrics, also when they go quiet."""
 
 from __future__ import annotations
 
-from drctl.monitoring.alarms import alarm_specs
+from drctl.monitoring.alarms import alarm_specs, quality_specs
 from drctl.monitoring.links import all_alerts
+from drctl.monitoring.rules import alerts
 from drctl.store.verify_metric import METRIC, NAMESPACE
+from infra.config import MonitoringSettings
 
 
 def test_verify_alarm_spans_two_runs_and_breaches_on_missing_data() -> None:
@@ -32,3 +34,19 @@ def test_missing_data_policy_per_source() -> None:
 def test_verify_alert_is_a_cloudwatch_alert_linked_to_its_runbook() -> None:
     alert = next(a for a in all_alerts() if a.name == "StoreVerifyFailed")
     assert (alert.kind, alert.runbook) == ("cloudwatch", "engine-corruption")
+
+
+def test_accuracy_alarm_per_model_only_with_the_probe() -> None:
+    off = MonitoringSettings()
+    assert quality_specs(off, "primary", "us-east-1", ["a", "b"]) == []
+    assert next(a for a in alerts(off, "primary") if a.name == "ModelAccuracyDrop").kind == (
+        "external"
+    )
+    on = MonitoringSettings(quality_probe=True, quality_min_agreement=0.95)
+    specs = quality_specs(on, "primary", "us-east-1", ["a", "b"])
+    assert [(s.suffix, s.dimensions["Model"]) for s in specs] == [("a", "a"), ("b", "b")]
+    assert {(s.comparison, s.threshold, s.treat_missing, s.runbook) for s in specs} == {
+        ("LessThanThreshold", 0.95, "breaching", "model-regression")
+    }
+    alert = next(a for a in alerts(on, "primary") if a.name == "ModelAccuracyDrop")
+    assert alert.kind == "cloudwatch" and "0.95" in alert.summary
