@@ -93,12 +93,16 @@ def prometheus_url(settings: Settings, workspace_id: str | None) -> str:
 
 
 def rollout_command(settings: Settings, model: str, url: str) -> str:
-    """The pipeline's ``drctl rollout watch --from-release`` for ``model`` in this region."""
+    """The pipeline's ``drctl rollout watch --from-release`` for ``model`` in this region.
+
+    Promote and abort reload the model on every Triton pod through the headless Service.
+    """
     monitoring = settings.monitoring
     command = (
         f"python3 -m drctl.ops_entry rollout watch --from-release --model {model} "
         f"--region {settings.role} --prometheus {url} "
-        f"--window-seconds {monitoring.canary_window_seconds} --max-windows {MAX_WINDOWS}"
+        f"--window-seconds {monitoring.canary_window_seconds} --max-windows {MAX_WINDOWS} "
+        f"--load-endpoint-set {PODS_HOSTNAME}:{HTTP_PORT}"
     )
     if monitoring.backend == "prometheus-operator":  # a shared Prometheus sees other pods too
         command += " --selector " + shlex.quote(f'namespace="{TRITON_NAMESPACE}"')

@@ -88,6 +88,7 @@ def test_rollout_job_per_model_renders_the_pipeline_command(watched: Evaluation)
     assert option(words, "--region") == "primary"
     assert option(words, "--window-seconds") == "300"
     assert option(words, "--max-windows") == "10"
+    assert option(words, "--load-endpoint-set") == "triton-pods.triton.svc.cluster.local:8000"
     url = option(words, "--prometheus")
     if pod(cron).get("initContainers"):
         workspace = watched.one("aws:amp/workspace:Workspace")
@@ -269,3 +270,49 @@ def test_quality_probe_job_role_and_alarm() -> None:
     )
     assert (alarm.inputs["period"], alarm.inputs["treatMissingData"]) == (1200, "breaching")
     assert alarm.inputs["tags"] == {"runbook": "model-regression"}
+
+
+def test_rendered_commands_run_with_the_rendered_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CronJobs' own argv and ConfigMap files, through the real entry, on moto.
+
+    No canary is in progress, so the rollout ends at once (exit 0); the empty tree has no
+    release, so verify cannot run and publishes nothing (exit 2). Both parse every option.
+    """
+    import boto3
+    from moto import mock_aws
+    from typer.testing import CliRunner
+
+    from drctl.monitoring import cli as monitoring_cli
+    from drctl.ops_entry import app
+
+    config = config_with("primary", monitoring={"backend": "prometheus-operator"})
+    evaluation = evaluate("primary", config)
+    data = next(
+        c.inputs["data"]
+        for c in evaluation.of_type("kubernetes:core/v1:ConfigMap")
+        if c.inputs["metadata"]["name"] == "trt-dr-ops-config"
+    )
+    (tmp_path / "outputs").mkdir()
+    (tmp_path / "outputs" / "primary.json").write_text(data["primary.json"])
+    (tmp_path / "monitoring.json").write_text(data["monitoring.json"])
+    env = {
+        "TRT_DR_OUTPUTS": str(tmp_path / "outputs"),
+        "TRT_DR_MONITORING": str(tmp_path / "monitoring.json"),
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+    }
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    # the entry binds the thresholds file for its process: undo that after the test
+    monkeypatch.setattr(monitoring_cli, "stack_monitoring", monitoring_cli.stack_monitoring)
+    runner = CliRunner()
+    with mock_aws():
+        boto3.client("s3", region_name="us-east-1").create_bucket(
+            Bucket=evaluation.outputs["bucketName"]
+        )
+        rollout = runner.invoke(app, command(crons(evaluation)["rollout-classifier"])[3:], env=env)
+        verify = runner.invoke(app, command(crons(evaluation)["store-verify"])[3:], env=env)
+    assert rollout.exit_code == 0 and "no canary in progress" in rollout.output
+    assert verify.exit_code == 2 and "no metric published" in " ".join(verify.output.split())
