@@ -170,6 +170,25 @@ class LocalEnvironment(faults.SharedFaults):
         self._stack.callback(thread.join, 5.0)
         self._stack.callback(stop.set)
 
+    def start_canary(self, role: str = "primary") -> RegionServer:
+        """A canary-track Triton for ``role`` (``--model-config-name=canary``), stopped on exit.
+
+        Like a ``triton-canary`` pod it reads the same tree and serves the version
+        ``configs/canary.pbtxt`` pins while a canary is on trial, the release otherwise.
+        """
+        own = self.trees[role][0]
+        server = RegionServer(
+            own,
+            own.region,
+            self.model,
+            self.workdir / f"{role}-canary",
+            self.aws_endpoint,
+            config_name="canary",
+        )
+        self._stack.callback(server.stop)
+        server.start()
+        return server
+
     def outputs(self) -> dict[str, dict[str, Any]]:
         """Stack outputs of both regions, as drctl reads them from `pulumi stack output`."""
         return {

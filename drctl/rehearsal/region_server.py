@@ -21,9 +21,16 @@ class RegionServer:
     """A real tritonserver for one region, reading that region's model tree from S3."""
 
     def __init__(
-        self, store: RegionStore, label: str, model: str, workdir: Path, s3_endpoint: str
+        self,
+        store: RegionStore,
+        label: str,
+        model: str,
+        workdir: Path,
+        s3_endpoint: str,
+        config_name: str | None = None,
     ) -> None:
         self.store = store
+        self.config_name = config_name  # "canary": a pod of the canary track (docs/serving.md)
         self.label = label
         self.model = model
         self.workdir = workdir
@@ -47,6 +54,7 @@ class RegionServer:
             region=self.label,
             ports=self.ports,
             env={"AWS_DEFAULT_REGION": self.store.region, "AWS_REGION": self.store.region},
+            config_name=self.config_name,
         )
         process.start()
         self.process, self.ports = process, process.ports

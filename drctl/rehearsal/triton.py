@@ -159,6 +159,7 @@ class TritonProcess:
         ready_timeout: float = 60.0,
         strict_readiness: bool = True,
         ports: Ports | None = None,
+        config_name: str | None = None,
     ) -> None:
         self.model_repository = (
             model_repository if is_remote(model_repository) else Path(model_repository)
@@ -175,6 +176,7 @@ class TritonProcess:
         self.log_path = self.workdir / "tritonserver.log"
         self.ports: Ports | None = None
         self.fixed_ports = ports
+        self.config_name = config_name  # --model-config-name: the canary track's configs/<name>
         self.start_to_ready_s: float | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._log_offset = 0
@@ -228,6 +230,8 @@ class TritonProcess:
             cmd.append(f"--repository-poll-secs={self.poll_secs}")
         if self.control_mode == "explicit":
             cmd += [f"--load-model={name}" for name in self.load_models]
+        if self.config_name:
+            cmd.append(f"--model-config-name={self.config_name}")
         return cmd
 
     def start(self) -> TritonProcess:
