@@ -6,22 +6,21 @@ drills, runbooks): ``rollout watch`` is :data:`drctl.monitoring.cli.rollout_app`
 CloudWatch metric (:mod:`drctl.store.verify_metric`), and ``quality-probe`` sends a golden
 batch to every Triton pod and publishes top-1 agreement (:mod:`drctl.monitoring.quality`).
 In the cluster there is no Pulumi stack file, so the stack's ``trt-dr:monitoring``
-thresholds arrive as a JSON file (``--monitoring-settings`` or ``$TRT_DR_MONITORING``,
-rendered by infra/monitoring_jobs.py) and stand in for ``--stack``. Stack outputs come from
-``$TRT_DR_OUTPUTS`` as everywhere.
+thresholds arrive as a JSON file named by ``$TRT_DR_MONITORING`` (rendered by
+infra/monitoring_jobs.py), which ``rollout watch`` reads when no ``--stack`` is given
+(:mod:`drctl.monitoring.thresholds`). Stack outputs come from ``$TRT_DR_OUTPUTS`` as
+everywhere.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated, Any
 
 import boto3
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import ValidationError
 
 from drctl.monitoring import cli as monitoring_cli
 from drctl.monitoring.quality import NAMESPACE as QUALITY_NAMESPACE
@@ -39,9 +38,6 @@ from drctl.store.regions import pick, region_trees
 from drctl.store.triton import client as triton_client
 from drctl.store.triton import pod_endpoints
 from drctl.store.verify_metric import NAMESPACE, VerifyOutcome, put_verify_metric
-from infra.config import MonitoringSettings
-
-MONITORING_ENV = "TRT_DR_MONITORING"
 
 app = typer.Typer(
     help="In-cluster trt-dr jobs: rollout watch and store verify as a metric. Exit codes: "
@@ -50,52 +46,6 @@ app = typer.Typer(
 )
 app.add_typer(monitoring_cli.rollout_app, name="rollout")
 err = monitoring_cli.console
-
-
-class MonitoringFileError(Exception):
-    """The monitoring settings file is missing or invalid."""
-
-
-def read_monitoring(path: Path) -> MonitoringSettings:
-    """The stack's monitoring settings from a JSON file of ``trt-dr:monitoring`` values."""
-    try:
-        return MonitoringSettings.model_validate(json.loads(path.read_text()))
-    except (OSError, ValueError, ValidationError) as exc:
-        raise MonitoringFileError(
-            f"{path} is not a readable trt-dr:monitoring JSON ({exc}); re-run `pulumi up` to "
-            f"re-render the ConfigMap or point {MONITORING_ENV} at another file"
-        ) from exc
-
-
-def use_monitoring(settings: MonitoringSettings) -> None:
-    """Make ``rollout watch`` without ``--stack`` use ``settings`` instead of the defaults.
-
-    ``drctl rollout watch`` reads thresholds only from ``Pulumi.<stack>.yaml``; this binds
-    the file's settings in its place for this process (docs/monitoring-jobs.md).
-    """
-    original: Callable[[str | None], MonitoringSettings] = monitoring_cli.stack_monitoring
-
-    def chosen(stack: str | None) -> MonitoringSettings:
-        return settings if stack is None else original(stack)
-
-    monitoring_cli.stack_monitoring = chosen
-
-
-@app.callback()
-def main(
-    monitoring_settings: Annotated[
-        Path | None,
-        typer.Option(envvar=MONITORING_ENV, help="trt-dr:monitoring values as JSON."),
-    ] = None,
-) -> None:
-    """Load the stack's thresholds when given."""
-    if monitoring_settings is None:
-        return
-    try:
-        use_monitoring(read_monitoring(monitoring_settings))
-    except MonitoringFileError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
 
 
 def cloudwatch(region: str) -> Any:

@@ -19,12 +19,14 @@ from rich.live import Live
 
 from drctl.monitoring.dashboard import dashboard
 from drctl.monitoring.decision import Decision, Policy
+from drctl.monitoring.errors import MonitoringFileError
 from drctl.monitoring.links import lint_links
 from drctl.monitoring.live import snapshots, table
 from drctl.monitoring.promql import check_groups
 from drctl.monitoring.rollout import Subject, run_rollout
 from drctl.monitoring.rules import rule_groups
 from drctl.monitoring.source import MetricsSource, PrometheusApi, TritonMetrics
+from drctl.monitoring.thresholds import rendered_monitoring
 from drctl.store.canary import CanaryResult, abort_canary, promote_canary, read_canary
 from drctl.store.cli import EndpointSetOpt, handled, selected, trees
 from drctl.store.errors import TritonLoadFailed
@@ -44,9 +46,13 @@ StackOpt = Annotated[str | None, typer.Option(help="Read thresholds from Pulumi.
 
 
 def stack_monitoring(stack: str | None) -> MonitoringSettings:
-    """The stack's monitoring settings (defaults without --stack); bad config exits 2."""
+    """``--stack``'s settings, else ``$TRT_DR_MONITORING``'s, else defaults; bad ones exit 2."""
     if stack is None:
-        return MonitoringSettings()
+        try:
+            return rendered_monitoring() or MonitoringSettings()
+        except MonitoringFileError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from exc
     from infra.config import parse_settings
     from infra.offline import stack_config
 

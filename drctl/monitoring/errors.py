@@ -17,3 +17,7 @@ class MetricsUnavailable(MonitoringError):
 
 class RolloutAborted(MonitoringError):
     """The rollout could not act on its decision (store or Triton refused)."""
+
+
+class MonitoringFileError(MonitoringError):
+    """The monitoring settings file ($TRT_DR_MONITORING) is missing or invalid."""

@@ -16,16 +16,10 @@ from moto import mock_aws
 from typer.testing import CliRunner
 
 from drctl.monitoring import cli as monitoring_cli
-from drctl.ops_entry import app, use_monitoring
+from drctl.ops_entry import app
 from infra.config import MonitoringSettings
 
 runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def restore_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The entry binds the thresholds for its process; undo that after each test."""
-    monkeypatch.setattr(monitoring_cli, "stack_monitoring", monitoring_cli.stack_monitoring)
 
 
 class _Metrics(BaseHTTPRequestHandler):
@@ -82,11 +76,11 @@ def outputs(folder: Path) -> Path:
 
 
 def watch(url: str, folder: Path, settings: Path | None) -> tuple[int, str]:
-    args = [] if settings is None else ["--monitoring-settings", str(settings)]
-    args += ["rollout", "watch", "--model", "m", "--canary-version", "2"]
+    args = ["rollout", "watch", "--model", "m", "--canary-version", "2"]
     args += ["--baseline-version", "1", "--canary-metrics", f"{url}/2"]
     args += ["--baseline-metrics", f"{url}/1", "--window-seconds", "0", "--no-load"]
-    result = runner.invoke(app, args, env={"TRT_DR_OUTPUTS": str(folder)})
+    env = {"TRT_DR_OUTPUTS": str(folder), "TRT_DR_MONITORING": str(settings or "")}
+    result = runner.invoke(app, args, env=env)
     return result.exit_code, result.output
 
 
@@ -107,22 +101,23 @@ def test_thresholds_from_the_file_decide_the_rollout(
     assert code == 2 and "latency 50.00 ms > 20 ms" in out and "nowhere-use1" in out
 
 
-def test_a_bad_settings_file_is_bad_input(tmp_path: Path) -> None:
+def test_a_bad_settings_file_is_bad_input(metrics: str, tmp_path: Path) -> None:
     bad = tmp_path / "monitoring.json"
     bad.write_text(json.dumps({"p99LatencyMs": -1}))
-    result = runner.invoke(app, ["--monitoring-settings", str(bad), "rollout", "--help"])
-    assert result.exit_code == 2 and "TRT_DR_MONITORING" in result.output
-    missing = runner.invoke(app, ["rollout", "--help"], env={"TRT_DR_MONITORING": "/nope"})
-    assert missing.exit_code == 2 and "/nope" in missing.output
+    code, out = watch(metrics, tmp_path, bad)
+    assert code == 2 and "TRT_DR_MONITORING" in out
+    code, out = watch(metrics, tmp_path, Path("/nope"))
+    assert code == 2 and "/nope" in out
 
 
-def test_an_explicit_stack_still_wins() -> None:
-    chosen = MonitoringSettings(p99_latency_ms=7)
-    seen: list[str | None] = []
-    monitoring_cli.stack_monitoring = lambda stack: seen.append(stack) or MonitoringSettings()
-    use_monitoring(chosen)
-    assert monitoring_cli.stack_monitoring(None) is chosen
-    assert monitoring_cli.stack_monitoring("dr") == MonitoringSettings() and seen == ["dr"]
+def test_an_explicit_stack_still_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    chosen = tmp_path / "monitoring.json"
+    chosen.write_text(json.dumps({"p99LatencyMs": 7}))
+    monkeypatch.setenv("TRT_DR_MONITORING", str(chosen))
+    assert monitoring_cli.stack_monitoring(None) == MonitoringSettings(p99_latency_ms=7)
+    assert monitoring_cli.stack_monitoring("dr").p99_latency_ms == 100  # Pulumi.dr.yaml's
+    monkeypatch.delenv("TRT_DR_MONITORING")
+    assert monitoring_cli.stack_monitoring(None) == MonitoringSettings()
 
 
 def test_the_entry_does_not_import_the_whole_cli() -> None:

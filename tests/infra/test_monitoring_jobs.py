@@ -284,7 +284,6 @@ def test_rendered_commands_run_with_the_rendered_config(
     from moto import mock_aws
     from typer.testing import CliRunner
 
-    from drctl.monitoring import cli as monitoring_cli
     from drctl.ops_entry import app
 
     config = config_with("primary", monitoring={"backend": "prometheus-operator"})
@@ -305,8 +304,6 @@ def test_rendered_commands_run_with_the_rendered_config(
         "AWS_REGION": "us-east-1",
     }
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    # the entry binds the thresholds file for its process: undo that after the test
-    monkeypatch.setattr(monitoring_cli, "stack_monitoring", monitoring_cli.stack_monitoring)
     runner = CliRunner()
     with mock_aws():
         boto3.client("s3", region_name="us-east-1").create_bucket(
