@@ -11,7 +11,6 @@ canary pod reloaded and serving the release again, the decision recorded with it
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,17 +18,15 @@ import pytest
 from typer.testing import CliRunner
 
 from drctl.cli import app
-from drctl.drill.triton_call import call, make_client
 from drctl.rehearsal.builds import absolute_spec, build_variant
 from drctl.rehearsal.env import LocalEnvironment
 from drctl.rehearsal.flow import load_stack_settings
-from drctl.rehearsal.region_server import RegionServer
 from drctl.serving import ready_versions
 from drctl.store.canary import read_canary
 from drctl.store.publish import publish
 from drctl.store.verify import read_release
 from infra.offline import PROJECT_DIR
-from tests.drctl.monitoring.test_rollout_e2e import slow_model
+from tests.drctl.monitoring.test_rollout_e2e import Traffic, slow_model
 
 pytestmark = pytest.mark.slow
 
@@ -40,34 +37,6 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEnvironment]:
     work = tmp_path_factory.mktemp("canary-rollout")
     with LocalEnvironment(primary, dr, work, PROJECT_DIR, time_scale=0.1) as environment:
         yield environment
-
-
-class Traffic:
-    """One client thread per server sending the rehearsal's fixed request until stopped."""
-
-    def __init__(self, env: LocalEnvironment, servers: list[RegionServer]) -> None:
-        self.env, self.stop = env, threading.Event()
-        self.threads = [
-            threading.Thread(target=self._run, args=(s.endpoint,), daemon=True) for s in servers
-        ]
-
-    def _run(self, endpoint: str) -> None:
-        client = make_client(endpoint, 10.0)
-        try:
-            while not self.stop.is_set():
-                call(client, self.env.model, self.env.inputs())
-        finally:
-            client.close()
-
-    def __enter__(self) -> Traffic:
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(timeout=15)
 
 
 def outputs_args(env: LocalEnvironment, tmp_path: Path, endpoint: str) -> list[str]:

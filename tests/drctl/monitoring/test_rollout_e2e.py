@@ -27,6 +27,7 @@ from drctl.monitoring.source import TritonMetrics
 from drctl.rehearsal.builds import absolute_spec
 from drctl.rehearsal.env import LocalEnvironment
 from drctl.rehearsal.flow import load_stack_settings
+from drctl.rehearsal.region_server import RegionServer
 from drctl.store.buildtree import S3Build, parse_location
 from drctl.store.publish import publish
 from drctl.store.rollback import rollback
@@ -100,14 +101,14 @@ def build_variant(env: LocalEnvironment, onnx_path: Path | None) -> S3Build:
 
 
 class Traffic:
-    """One client thread per region sending the fixed request until stopped."""
+    """One client thread per server (default: each region's) sending the fixed request."""
 
-    def __init__(self, env: LocalEnvironment) -> None:
+    def __init__(self, env: LocalEnvironment, servers: list[RegionServer] | None = None) -> None:
         self.stop = threading.Event()
         self.env = env
         self.threads = [
             threading.Thread(target=self._run, args=(s.endpoint,), daemon=True)
-            for s in env.servers.values()
+            for s in (servers if servers is not None else list(env.servers.values()))
         ]
 
     def _run(self, endpoint: str) -> None:
