@@ -20,9 +20,7 @@ from rich.table import Table
 
 from drctl.runbook.display import StepDisplay
 from drctl.runbook.errors import ParamError, RunbookError
-from drctl.runbook.exercise import exercise
 from drctl.runbook.lint import LintReport, lint_file
-from drctl.runbook.localenv import RunbookEnvironment
 from drctl.runbook.model import Runbook, Step
 from drctl.runbook.params import parse_assignments
 from drctl.runbook.parse import parse_runbook
@@ -293,6 +291,9 @@ def test_command(
         log_path = log or default_log_path(book.front.id)
         display = StepDisplay(errors, quiet=as_json, verbose=verbose)
         options = RunOptions(observe=display.observe, starting=display.starting)
+        from drctl.runbook.exercise import exercise  # moto, Triton, matplotlib: `test` only
+        from drctl.runbook.localenv import RunbookEnvironment
+
         with tempfile.TemporaryDirectory(prefix="runbook-env-") as tmp:
             errors.print("starting the local rehearsal environment (moto, stand-ins, Tritons)")
             with RunbookEnvironment(Path(tmp)) as env:

@@ -12,13 +12,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from drctl.runbook.exercised import mark_exercised
-from drctl.runbook.localenv import RunbookEnvironment
 from drctl.runbook.model import Runbook
 from drctl.runbook.params import resolve
 from drctl.runbook.runlog import RunLog
 from drctl.runbook.runner import RunOptions, new_log, run_runbook
+
+if TYPE_CHECKING:  # the environment pulls in moto, Triton and matplotlib: only for `test`
+    from drctl.runbook.localenv import RunbookEnvironment
 
 
 @dataclass(frozen=True)
