@@ -52,6 +52,7 @@ OPS = Bundle(
         "engine_build/spec.py",
         "infra/__init__.py",
         "infra/config.py",
+        "infra/config_models.py",
     ),
 )
 
