@@ -20,20 +20,17 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from drctl.store.errors import ObjectMissing, PublishConflict, ReleaseNotFound, StoreError
+from drctl.store.errors import PublishConflict, ReleaseNotFound, StoreError
 from drctl.store.layout import (
     CanaryPointer,
     Release,
-    build_config_path,
     canary_config_key,
     canary_key,
     config_key,
-    final_key,
     manifest_key,
-    pin_config,
     pinned_version,
 )
-from drctl.store.release import advance_release, now_iso
+from drctl.store.release import advance_release, now_iso, pin_version_config
 from drctl.store.s3ops import RegionStore, delete_keys, get_json, get_text, put_bytes, put_json
 from drctl.store.verify import Finding, VerifyReport, read_manifest, read_release
 from engine_build.manifest import Manifest
@@ -114,19 +111,9 @@ def start_canary(
 
 def sync_canary_config(store: RegionStore, pointer: CanaryPointer) -> bool:
     """Make ``configs/canary.pbtxt`` pin the canary version; True if rewritten."""
-    key = store.key(canary_config_key(pointer.model))
-    if pinned_version(get_text(store.s3, store.bucket, key) or "") == pointer.version:
-        return False
-    source = final_key(pointer.model, pointer.version, build_config_path(pointer.model))
-    text = get_text(store.s3, store.bucket, store.key(source))
-    if text is None:
-        raise ObjectMissing(
-            f"{store.name}: s3://{store.bucket}/{store.key(source)} is missing; run "
-            f"`drctl store restore` for {pointer.model} version {pointer.version}"
-        )
-    body = pin_config(text, pointer.version).encode()
-    put_bytes(store.s3, store.bucket, key, body, content_type="text/plain")
-    return True
+    return pin_version_config(
+        store, pointer.model, pointer.version, canary_config_key(pointer.model)
+    )
 
 
 def _clear(store: RegionStore, model: str) -> None:

@@ -57,18 +57,26 @@ def advance_release(
 
 def sync_config(store: RegionStore, release: Release) -> bool:
     """Make ``repository/<model>/config.pbtxt`` pin ``release.version``; True if rewritten."""
-    key = store.key(config_key(release.model))
-    if pinned_version(get_text(store.s3, store.bucket, key) or "") == release.version:
+    return pin_version_config(store, release.model, release.version, config_key(release.model))
+
+
+def pin_version_config(store: RegionStore, model: str, version: int, layout_key: str) -> bool:
+    """Write ``layout_key`` as version ``version``'s build config pinned to it, if it is not.
+
+    Both Triton configs are made this way: ``config.pbtxt`` (the release) and
+    ``configs/canary.pbtxt`` (the version on trial). True when rewritten.
+    """
+    key = store.key(layout_key)
+    if pinned_version(get_text(store.s3, store.bucket, key) or "") == version:
         return False
-    build_config = store.key(
-        final_key(release.model, release.version, build_config_path(release.model))
-    )
+    build_config = store.key(final_key(model, version, build_config_path(model)))
     text = get_text(store.s3, store.bucket, build_config)
     if text is None:
         raise ObjectMissing(
             f"{store.name}: s3://{store.bucket}/{build_config} is missing; run "
-            f"`drctl store restore` for {release.model} version {release.version}"
+            f"`drctl store restore` for {model} version {version}"
         )
-    body = pin_config(text, release.version).encode()
-    put_bytes(store.s3, store.bucket, key, body, content_type="text/plain")
+    put_bytes(
+        store.s3, store.bucket, key, pin_config(text, version).encode(), content_type="text/plain"
+    )
     return True
