@@ -25,7 +25,7 @@ from engine_build.spec import ModelSpec, Target
 from infra.code_bundle import CODE_MOUNT, code_config_map
 from infra.config import GpuSettings, Settings
 from infra.jobs import JobSpec, job
-from infra.workload_iam import ROLE_ANNOTATION, WorkloadAccess, s3_statements, workload_role
+from infra.workload_iam import WorkloadAccess, irsa_service_account, s3_statements
 
 BUILD_NAMESPACE = "trt-dr-build"
 REQUIREMENTS = Path(__file__).with_name("builder-requirements.txt")
@@ -167,17 +167,9 @@ class EngineBuilds(pulumi.ComponentResource):
         statements = pulumi.Output.all(args.access.bucket_arn, args.access.kms_key_arn).apply(
             lambda v: s3_statements(v[0], v[1], read, write, delete)
         )
-        role = workload_role(
-            f"{args.name}-{name}", args.access.oidc, BUILD_NAMESPACE, name, statements, self._aws
+        return irsa_service_account(
+            f"{args.name}-{name}", args.access, (BUILD_NAMESPACE, self._ns), name, statements, self
         )
-        account = k8s.core.v1.ServiceAccount(
-            f"{args.name}-{name}",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=name, namespace=self._ns, annotations={ROLE_ANNOTATION: role.arn}
-            ),
-            opts=self._k8s,
-        )
-        return account.metadata.name
 
     def _upload(self, inputs: ModelInputs) -> list[pulumi.Resource]:
         region, model = self._args.settings.region, inputs.spec.name

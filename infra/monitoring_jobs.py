@@ -40,13 +40,12 @@ from infra.endpoint import HTTP_PORT, PODS_HOSTNAME
 from infra.endpoint import NAMESPACE as TRITON_NAMESPACE
 from infra.ops_pod import SIGV4_PORT, container, security, sigv4_sidecar, volumes
 from infra.workload_iam import (
-    ROLE_ANNOTATION,
     WorkloadAccess,
     amp_query_statement,
+    irsa_service_account,
     metric_statement,
     object_write_statements,
     tree_read_statements,
-    workload_role,
 )
 
 REQUIREMENTS = Path(__file__).with_name("ops-requirements.txt")
@@ -219,18 +218,10 @@ class MonitoringJobs(pulumi.ComponentResource):
         self, name: str, statements: pulumi.Output[list[dict[str, Any]]]
     ) -> pulumi.Output[str]:
         args = self._args
-        role = workload_role(
-            f"{args.name}-{name}", args.access.oidc, TRITON_NAMESPACE, name, statements, self._aws
+        namespace = (TRITON_NAMESPACE, args.namespace)
+        return irsa_service_account(
+            f"{args.name}-{name}", args.access, namespace, name, statements, self, False
         )
-        account = k8s.core.v1.ServiceAccount(
-            f"{args.name}-{name}",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=name, namespace=args.namespace, annotations={ROLE_ANNOTATION: role.arn}
-            ),
-            automount_service_account_token=False,
-            opts=self._k8s,
-        )
-        return account.metadata.name
 
     def _verify(self) -> k8s.batch.v1.CronJob:
         args = self._args

@@ -84,6 +84,34 @@ def workload_role(
     return role
 
 
+def irsa_service_account(
+    name: str,
+    access: WorkloadAccess,
+    namespace: tuple[str, pulumi.Input[str]],
+    account: str,
+    statements: pulumi.Input[list[dict[str, Any]]],
+    parent: pulumi.Resource,
+    automount_token: bool | None = None,
+) -> pulumi.Output[str]:
+    """A ServiceAccount whose pods get a role of ``statements`` (both named ``name``).
+
+    ``namespace`` is the name the role's trust policy pins and the namespace resource (or
+    name) the account is created in; ``automount_token=False`` keeps the Kubernetes API token
+    out of pods that never call the API.
+    """
+    aws_opts = pulumi.ResourceOptions(parent=parent, provider=access.aws_provider)
+    role = workload_role(name, access.oidc, namespace[0], account, statements, aws_opts)
+    created = k8s.core.v1.ServiceAccount(
+        name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=account, namespace=namespace[1], annotations={ROLE_ANNOTATION: role.arn}
+        ),
+        automount_service_account_token=automount_token,
+        opts=pulumi.ResourceOptions(parent=parent, provider=access.kube_provider),
+    )
+    return created.metadata.name
+
+
 def s3_statements(
     bucket_arn: str, key_arn: str, read: list[str], write: list[str], delete: bool = False
 ) -> list[dict[str, Any]]:
