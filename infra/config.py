@@ -61,6 +61,8 @@ __all__ = [
     "load_settings",
     "parse_settings",
     "read_raw",
+    "settings_from_file",
+    "stack_file_values",
 ]
 
 
@@ -263,6 +265,21 @@ def _check_network(settings: Settings) -> None:
         )
 
 
+def stack_file_values(path: Path) -> dict[str, Any]:
+    """The ``trt-dr:*`` values of a ``Pulumi.<stack>.yaml``, keyed without the namespace."""
+    config = (yaml.safe_load(path.read_text()) or {}).get("config", {})
+    return {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{NAMESPACE}:")}
+
+
+def settings_from_file(stack: str, project_dir: Path) -> Settings:
+    """A stack's validated settings read from its stack file, without the Pulumi engine.
+
+    What drctl uses outside ``pulumi up``: the rehearsal, runbook tests, ``--stack`` options.
+    """
+    values = stack_file_values(project_dir / f"Pulumi.{stack}.yaml")
+    return parse_settings(values, stack, NAMESPACE)
+
+
 def check_peer(settings: Settings, project_dir: Path) -> None:
     """Check the peer stack file: both roles present, regions crossed, one release and hostname."""
     path = project_dir / f"Pulumi.{settings.peer_stack}.yaml"
@@ -271,8 +288,7 @@ def check_peer(settings: Settings, project_dir: Path) -> None:
             f"{NAMESPACE}:peerStack is {settings.peer_stack!r} but {path.name} does not exist; "
             f"both roles (primary and dr) must be present in this project"
         )
-    config = (yaml.safe_load(path.read_text()) or {}).get("config", {})
-    peer = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{NAMESPACE}:")}
+    peer = stack_file_values(path)
     expected = {
         "role": settings.peer_role,
         "region": settings.peer_region,

@@ -53,14 +53,11 @@ def stack_monitoring(stack: str | None) -> MonitoringSettings:
         except MonitoringFileError as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from exc
-    from infra.config import parse_settings
-    from infra.offline import stack_config
+    from infra.config import settings_from_file
+    from infra.offline import PROJECT_DIR
 
     try:
-        raw = {
-            k.split(":", 1)[1]: v for k, v in stack_config(stack).items() if k.startswith("trt-dr:")
-        }
-        return parse_settings(raw, stack, "trt-dr").monitoring
+        return settings_from_file(stack, PROJECT_DIR).monitoring
     except (ConfigError, OSError) as exc:
         console.print(f"[red]error:[/red] {exc}; fix Pulumi.{stack}.yaml or pass another --stack")
         raise typer.Exit(2) from exc

@@ -20,20 +20,15 @@ from drctl.drill.engine import DrillResult, Fault, run_drill
 from drctl.drill.metrics import compute
 from drctl.drill.report import _atomic_write, clock_label, write_report
 from drctl.rehearsal.env import LocalEnvironment
-from infra.config import Settings, parse_settings
-from infra.offline import PROJECT_DIR, stack_config
+from infra.config import Settings, settings_from_file
+from infra.offline import PROJECT_DIR
 
 FLOW = (Fault.REGION_OUTAGE, Fault.ENGINE_CORRUPTION, Fault.BAD_VERSION)
 
 
 def load_stack_settings(stack: str, project_dir: Path = PROJECT_DIR) -> Settings:
     """A stack's validated settings straight from its Pulumi.<stack>.yaml."""
-    raw = {
-        key.split(":", 1)[1]: value
-        for key, value in stack_config(stack, project_dir).items()
-        if key.startswith("trt-dr:")
-    }
-    return parse_settings(raw, stack, "trt-dr")
+    return settings_from_file(stack, project_dir)
 
 
 def predicted_rto_s(settings: Settings) -> float:
