@@ -30,7 +30,7 @@ from drctl.store.errors import StoreError
 from drctl.store.publish import publish
 from drctl.store.replicator import replicate_once
 from drctl.store.s3ops import RegionStore
-from infra.config import Settings
+from infra.config import Settings, settings_from_file
 
 REGION_OUTPUT = "SERVED_BY_REGION"
 LABEL = "local rehearsal (moto + Route 53 and replication stand-ins + real Triton)"
@@ -96,6 +96,14 @@ class LocalEnvironment(faults.SharedFaults):
         self.servers: dict[str, RegionServer] = {}
         self.declared: dict[str, DeclaredRegion] = {}
         self.baseline: dict[str, int] = {}
+
+    @classmethod
+    def from_stack_files(
+        cls, workdir: Path, project_dir: Path, time_scale: float = 0.1
+    ) -> LocalEnvironment:
+        """The environment of the project's own ``Pulumi.primary.yaml`` and ``Pulumi.dr.yaml``."""
+        primary, dr = (settings_from_file(s, project_dir) for s in ("primary", "dr"))
+        return cls(primary, dr, workdir, project_dir, time_scale)
 
     def __enter__(self) -> LocalEnvironment:
         try:

@@ -22,7 +22,6 @@ from pathlib import Path
 from drctl.rehearsal.aws_local import AWS_ENV
 from drctl.rehearsal.builds import build_variant
 from drctl.rehearsal.env import LocalEnvironment
-from drctl.rehearsal.flow import load_stack_settings
 from drctl.runbook.errors import LocalEnvError
 from drctl.runbook.localfaults import FAULTS, Fault
 from drctl.store.buildtree import S3Build
@@ -43,9 +42,7 @@ class RunbookEnvironment:
         self.pending: list[threading.Thread] = []
 
     def __enter__(self) -> RunbookEnvironment:
-        primary = load_stack_settings("primary", self.project_dir)
-        dr = load_stack_settings("dr", self.project_dir)
-        rehearsal = LocalEnvironment(primary, dr, self.workdir, self.project_dir)
+        rehearsal = LocalEnvironment.from_stack_files(self.workdir, self.project_dir)
         try:
             self.local = self._stack.enter_context(rehearsal)
             self.fallback: S3Build = build_variant(self.local, "dr", precisions=["fp32"])

@@ -19,7 +19,6 @@ from typer.testing import CliRunner
 from drctl.monitoring.quality import METRIC, NAMESPACE, golden_bytes, golden_key
 from drctl.ops_entry import app
 from drctl.rehearsal.env import LocalEnvironment
-from drctl.rehearsal.flow import load_stack_settings
 from drctl.store.publish import publish
 from infra.offline import PROJECT_DIR
 
@@ -29,9 +28,8 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEnvironment]:
-    primary, dr = load_stack_settings("primary"), load_stack_settings("dr")
     work = tmp_path_factory.mktemp("quality")
-    with LocalEnvironment(primary, dr, work, PROJECT_DIR, time_scale=0.1) as environment:
+    with LocalEnvironment.from_stack_files(work, PROJECT_DIR) as environment:
         yield environment
 
 

@@ -20,7 +20,6 @@ from typer.testing import CliRunner
 from drctl.cli import app
 from drctl.rehearsal.builds import absolute_spec, build_variant
 from drctl.rehearsal.env import LocalEnvironment
-from drctl.rehearsal.flow import load_stack_settings
 from drctl.serving import ready_versions
 from drctl.store.canary import read_canary
 from drctl.store.publish import publish
@@ -33,9 +32,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEnvironment]:
-    primary, dr = load_stack_settings("primary"), load_stack_settings("dr")
     work = tmp_path_factory.mktemp("canary-rollout")
-    with LocalEnvironment(primary, dr, work, PROJECT_DIR, time_scale=0.1) as environment:
+    with LocalEnvironment.from_stack_files(work, PROJECT_DIR) as environment:
         yield environment
 
 

@@ -26,7 +26,6 @@ from drctl.monitoring.rollout import Subject, run_rollout
 from drctl.monitoring.source import TritonMetrics
 from drctl.rehearsal.builds import absolute_spec
 from drctl.rehearsal.env import LocalEnvironment
-from drctl.rehearsal.flow import load_stack_settings
 from drctl.rehearsal.region_server import RegionServer
 from drctl.store.buildtree import S3Build, parse_location
 from drctl.store.publish import publish
@@ -76,9 +75,8 @@ def slow_model(source: Path, target: Path, depth: int = 20) -> Path:
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEnvironment]:
-    primary, dr = load_stack_settings("primary"), load_stack_settings("dr")
     work = tmp_path_factory.mktemp("rollout")
-    with LocalEnvironment(primary, dr, work, PROJECT_DIR, time_scale=0.1) as environment:
+    with LocalEnvironment.from_stack_files(work, PROJECT_DIR) as environment:
         yield environment
 
 

@@ -21,7 +21,6 @@ from drctl.drill.report import write_report
 from drctl.drill.triton_call import make_client
 from drctl.rehearsal import triton as triton_module
 from drctl.rehearsal.env import LocalEnvironment
-from drctl.rehearsal.flow import load_stack_settings
 from infra.offline import PROJECT_DIR
 
 pytestmark = pytest.mark.slow
@@ -29,9 +28,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEnvironment]:
-    primary, dr = load_stack_settings("primary"), load_stack_settings("dr")
     work = tmp_path_factory.mktemp("rehearsal")
-    with LocalEnvironment(primary, dr, work, PROJECT_DIR, time_scale=0.1) as environment:
+    with LocalEnvironment.from_stack_files(work, PROJECT_DIR) as environment:
         yield environment
     pids = [s.process.pid for s in environment.servers.values() if s.process]
     assert not triton_module._RUNNING
