@@ -123,22 +123,32 @@ def poll_pickup(src_root: Path, repo: Path, work: Path) -> Row:
         return ("poll-mode pickup of version 2", f"{time.monotonic() - began:.2f} s", "poll 1 s")
 
 
+def two_region_standin(
+    primary: TritonProcess, dr: TritonProcess, name: str, scale: float
+) -> Route53StandIn:
+    """Route 53 over two servers: checks 10 s x3 checkers, threshold 2, TTL 20 s, ``scale``d.
+
+    The NLB names ``nlb-p``/``nlb-d`` stand for the servers (map them with StandInResolver).
+    """
+    spec = {"request_interval_s": 10.0, "failure_threshold": 2, "checkers": 3}
+    checks = [
+        HealthCheckSpec("hc-p", f"http://{primary.http_url}/v2/health/ready", **spec),  # type: ignore[arg-type]
+        HealthCheckSpec("hc-d", f"http://{dr.http_url}/v2/health/ready", **spec),  # type: ignore[arg-type]
+    ]
+    records = [
+        FailoverRecord(name, "PRIMARY", ("nlb-p",), 20, "hc-p", "primary"),
+        FailoverRecord(name, "SECONDARY", ("nlb-d",), 20, "hc-d", "dr"),
+    ]
+    return Route53StandIn(checks, records, time_scale=scale)
+
+
 def outage(repo: Path, work: Path, scale: float = 0.05) -> list[Row]:
     """A killed primary under the stand-in: 10 s x3 checkers, threshold 2, TTL 20 s, scaled."""
     primary = TritonProcess(repo, work / "p", region="primary").start()
     dr = TritonProcess(repo, work / "d", region="dr").start()
     stop = threading.Event()
     try:
-        spec = {"request_interval_s": 10.0, "failure_threshold": 2, "checkers": 3}
-        checks = [
-            HealthCheckSpec("hc-p", f"http://{primary.http_url}/v2/health/ready", **spec),  # type: ignore[arg-type]
-            HealthCheckSpec("hc-d", f"http://{dr.http_url}/v2/health/ready", **spec),  # type: ignore[arg-type]
-        ]
-        records = [
-            FailoverRecord(NAME, "PRIMARY", ("nlb-p",), 20, "hc-p", "primary"),
-            FailoverRecord(NAME, "SECONDARY", ("nlb-d",), 20, "hc-d", "dr"),
-        ]
-        r53 = Route53StandIn(checks, records, time_scale=scale)
+        r53 = two_region_standin(primary, dr, NAME, scale)
         checker = threading.Thread(target=r53.run, args=(30.0, stop))
         checker.start()
         resolver = CachingResolver(

@@ -11,7 +11,7 @@ from drctl.drill.errors import RemoteTargetRefused
 from drctl.drill.probe import Probe
 from drctl.drill.resolve import CachingResolver, Resolution, StandInResolver
 from drctl.rehearsal.clock import ManualClock
-from drctl.rehearsal.route53_config import FailoverRecord, HealthCheckSpec
+from drctl.rehearsal.measure import two_region_standin
 from drctl.rehearsal.route53_standin import Route53StandIn
 from drctl.rehearsal.triton import TritonProcess
 from tests.drctl.drill.conftest import DR, PRIMARY, start_region, tiny_inputs
@@ -67,16 +67,7 @@ def test_probe_stops_on_request_and_refuses_remote_targets() -> None:
 
 def regions_standin(primary: TritonProcess, dr: TritonProcess) -> Route53StandIn:
     """Checks at 10 s x 0.05 = 0.5 s, threshold 2, 3 checkers; TTL 20 s x 0.05 = 1 s."""
-    spec = {"request_interval_s": 10.0, "failure_threshold": 2, "checkers": 3}
-    checks = [
-        HealthCheckSpec("hc-p", f"http://{primary.http_url}/v2/health/ready", **spec),  # type: ignore[arg-type]
-        HealthCheckSpec("hc-d", f"http://{dr.http_url}/v2/health/ready", **spec),  # type: ignore[arg-type]
-    ]
-    records = [
-        FailoverRecord(NAME, "PRIMARY", ("nlb-p",), 20, "hc-p", "primary"),
-        FailoverRecord(NAME, "SECONDARY", ("nlb-d",), 20, "hc-d", "dr"),
-    ]
-    return Route53StandIn(checks, records, time_scale=0.05)
+    return two_region_standin(primary, dr, NAME, 0.05)
 
 
 @pytest.mark.slow
