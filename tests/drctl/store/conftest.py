@@ -39,29 +39,10 @@ def write_build(
         * (engine_bytes // 32),
         "reports/gates.json": json.dumps({"seed": seed}).encode(),
     }
-    entries = []
     for rel, body in files.items():
         (build / rel).parent.mkdir(parents=True, exist_ok=True)
         (build / rel).write_bytes(body)
-        entries.append(FileEntry(path=rel, sha256=hashlib.sha256(body).hexdigest(), size=len(body)))
-    manifest = Manifest(
-        key=hashlib.sha256(f"{model}-{seed}".encode()).hexdigest(),
-        model=model,
-        spec=spec or {"name": model},
-        target={"gpu": "cpu"},
-        backend="onnxruntime",
-        backend_version="1.20",
-        builder_image="local",
-        builder_version="0",
-        precision="fp32",
-        ladder=[],
-        files=entries,
-        onnx_sha256=onnx_sha256,
-        build_seconds=0.1,
-        created_at="2026-11-24T00:00:00+00:00",
-    )
-    (build / MANIFEST_NAME).write_text(manifest.model_dump_json(indent=1))
-    return build
+    return write_manifest(build, model, seed, onnx_sha256, spec)
 
 
 def trees(regions: tuple[RegionStore, RegionStore]) -> tuple[RegionStore, ...]:
@@ -75,7 +56,13 @@ def trees(regions: tuple[RegionStore, RegionStore]) -> tuple[RegionStore, ...]:
     )
 
 
-def write_manifest(build: Path, model: str, seed: str) -> Path:
+def write_manifest(
+    build: Path,
+    model: str,
+    seed: str,
+    onnx_sha256: str = "0" * 64,
+    spec: dict[str, object] | None = None,
+) -> Path:
     """Write a valid manifest listing every file already under ``build``."""
     entries = [
         FileEntry(
@@ -89,7 +76,7 @@ def write_manifest(build: Path, model: str, seed: str) -> Path:
     manifest = Manifest(
         key=hashlib.sha256(f"{model}-{seed}".encode()).hexdigest(),
         model=model,
-        spec={"name": model},
+        spec=spec or {"name": model},
         target={"gpu": "cpu"},
         backend="onnxruntime",
         backend_version="1.20",
@@ -98,7 +85,7 @@ def write_manifest(build: Path, model: str, seed: str) -> Path:
         precision="fp32",
         ladder=[],
         files=entries,
-        onnx_sha256="0" * 64,
+        onnx_sha256=onnx_sha256,
         build_seconds=0.1,
         created_at="2026-11-24T00:00:00+00:00",
     )
