@@ -41,6 +41,7 @@ OPS = Bundle(
     ("drctl/monitoring", "drctl/store"),
     (
         "drctl/__init__.py",
+        "drctl/atomic.py",
         "drctl/ops_entry.py",
         "drctl/runbook/__init__.py",
         "drctl/runbook/errors.py",

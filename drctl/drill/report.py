@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from drctl.atomic import write_atomic
 from drctl.drill.engine import DrillResult
 
 MARK_COLOURS = {"t_detect": "orange", "t_dns_switch": "purple", "t_all_clients_on_dr": "green"}
@@ -54,14 +53,6 @@ def clock_label(time_scale: float) -> str:
 
 def _short_clock(time_scale: float) -> str:
     return "real time" if time_scale == 1 else f"compressed clock x{time_scale:g}"
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
 
 
 def markdown(result: DrillResult, png_name: str | None = None) -> str:
@@ -156,6 +147,6 @@ def write_report(result: DrillResult, directory: Path, stem: str | None = None) 
     stem = stem or result.fault.value
     paths = {kind: directory / f"{stem}.{kind}" for kind in ("json", "md", "png")}
     timeline_png(result, paths["png"])
-    _atomic_write(paths["json"], json.dumps(to_dict(result), indent=2, default=str).encode())
-    _atomic_write(paths["md"], markdown(result, paths["png"].name).encode())
+    write_atomic(paths["json"], json.dumps(to_dict(result), indent=2, default=str).encode())
+    write_atomic(paths["md"], markdown(result, paths["png"].name).encode())
     return paths

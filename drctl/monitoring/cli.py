@@ -17,6 +17,7 @@ import yaml
 from rich.console import Console
 from rich.live import Live
 
+from drctl.atomic import write_atomic
 from drctl.monitoring.dashboard import dashboard
 from drctl.monitoring.decision import Decision, Policy
 from drctl.monitoring.errors import MonitoringFileError
@@ -101,9 +102,7 @@ def render_command(
     }
     files["dashboard.json"] = json.dumps(dashboard(settings), indent=2) + "\n"
     for name, text in files.items():
-        temp = out / f".{name}.tmp"
-        temp.write_text(text)
-        temp.replace(out / name)
+        write_atomic(out / name, text)
         console.print(f"wrote {out / name}")
 
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from drctl.atomic import write_atomic
 from drctl.monitoring.decision import Decision, Policy, Window, decide
 from drctl.monitoring.errors import MetricsUnavailable
 from drctl.monitoring.source import Counters, MetricsSource, window
@@ -153,7 +153,4 @@ def read_record(path: Path | None, canary: Subject, trial: str = "") -> RolloutR
 
 def write_record(path: Path, result: RolloutRecord) -> None:
     """Write the record atomically (temp file, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_text(json.dumps(asdict(result), indent=2) + "\n")
-    os.replace(temp, path)
+    write_atomic(path, json.dumps(asdict(result), indent=2) + "\n")

@@ -8,6 +8,7 @@ stand-in over the declared health checks and records. Everything started is stop
 
 from __future__ import annotations
 
+import json
 import threading
 from contextlib import ExitStack
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import boto3
 import numpy as np
 
+from drctl.atomic import write_atomic
 from drctl.drill import faults
 from drctl.drill.engine import Timeline
 from drctl.drill.triton_call import call, make_client
@@ -205,6 +207,11 @@ class LocalEnvironment(faults.SharedFaults):
             )
             for role in self.declared
         }
+
+    def write_outputs(self, folder: Path) -> None:
+        """``<role>.json`` per stack in ``folder``: the files drctl reads (``--outputs``)."""
+        for role, values in self.outputs().items():
+            write_atomic(folder / f"{role}.json", json.dumps(values, indent=2))
 
     def region_of_answer(self, value: str) -> str:
         """Region whose load balancer a DNS answer names."""

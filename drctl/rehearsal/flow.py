@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from drctl.atomic import write_atomic
 from drctl.drill.engine import DrillResult, Fault, run_drill
 from drctl.drill.metrics import compute
-from drctl.drill.report import _atomic_write, clock_label, write_report
+from drctl.drill.report import clock_label, write_report
 from drctl.rehearsal.env import LocalEnvironment
 from infra.config import Settings, settings_from_file
 from infra.offline import PROJECT_DIR
@@ -73,7 +74,7 @@ def run(
         say("setting up: moto, builds, publish, replication, two Tritons, Route 53 stand-in")
         with LocalEnvironment(primary, dr, Path(work), project_dir, time_scale) as env:
             rehearsal.setup_s = round(time.monotonic() - started, 1)
-            _write_outputs(env, report_dir)
+            env.write_outputs(report_dir / "outputs")
             for fault in faults:
                 say(f"drill: {fault.value}")
                 result = run_drill(env, fault, budget_s)
@@ -84,13 +85,6 @@ def run(
                     break
     write_summary(rehearsal)
     return rehearsal
-
-
-def _write_outputs(env: LocalEnvironment, report_dir: Path) -> None:
-    for role, outputs in env.outputs().items():
-        _atomic_write(
-            report_dir / "outputs" / f"{role}.json", json.dumps(outputs, indent=2).encode()
-        )
 
 
 def summary_rows(rehearsal: Rehearsal) -> list[dict[str, Any]]:
@@ -136,7 +130,7 @@ def write_summary(rehearsal: Rehearsal) -> Path:
     if rehearsal.interrupted:
         lines += ["", "Interrupted (Ctrl-C): the primary was restored; later drills did not run."]
     path = rehearsal.report_dir / "summary.md"
-    _atomic_write(path, ("\n".join(lines) + "\n").encode())
+    write_atomic(path, ("\n".join(lines) + "\n").encode())
     data = {
         "ok": rehearsal.ok,
         "time_scale": rehearsal.time_scale,
@@ -144,5 +138,5 @@ def write_summary(rehearsal: Rehearsal) -> Path:
         "setup_s": rehearsal.setup_s,
         "drills": rows,
     }
-    _atomic_write(rehearsal.report_dir / "summary.json", json.dumps(data, indent=2).encode())
+    write_atomic(rehearsal.report_dir / "summary.json", json.dumps(data, indent=2).encode())
     return path

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from drctl.atomic import write_atomic
 from drctl.plan_cli import parse_previews
 from drctl.review.cost import StackCost
 from drctl.review.diff import diff_costs
@@ -60,9 +61,7 @@ def _write(text: str, out: Path | None) -> None:
     if out is None:
         print(text)
         return
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(out)
+    write_atomic(out, text)
     err.print(f"wrote {out}")
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from drctl.atomic import write_atomic
 from drctl.review.prices import Price, PriceQuery, PriceTable
 
 PRICING_REGION = "us-east-1"
@@ -108,6 +109,4 @@ def write_table(table: PriceTable, path: Path) -> None:
     for entry in data["prices"]:
         if not entry.get("unverified"):
             entry.pop("unverified", None)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    tmp.replace(path)
+    write_atomic(path, json.dumps(data, indent=2) + "\n")

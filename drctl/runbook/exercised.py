@@ -6,10 +6,9 @@ Every other byte of the file is kept; the new file replaces the old one atomical
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from pathlib import Path
 
+from drctl.atomic import write_atomic
 from drctl.runbook.errors import RunbookParseError
 from drctl.runbook.parse import FENCE
 
@@ -37,12 +36,4 @@ def mark_exercised(path: Path, day: dt.date | None = None) -> None:
     """Atomically rewrite ``path`` with today's (or ``day``'s) date as ``last_exercised``."""
     text = path.read_bytes().decode("utf-8")
     updated = with_last_exercised(text, day or dt.datetime.now(dt.UTC).date())
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(updated.encode("utf-8"))
-        os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, updated, mode=path.stat().st_mode & 0o777)

@@ -11,7 +11,6 @@ There is no EKS cluster and no kubectl here: ``needs=kubectl`` steps stay ``loca
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import threading
@@ -46,7 +45,7 @@ class RunbookEnvironment:
         try:
             self.local = self._stack.enter_context(rehearsal)
             self.fallback: S3Build = build_variant(self.local, "dr", precisions=["fp32"])
-            self._write_outputs()
+            self.local.write_outputs(self.outputs_dir())
         except BaseException:
             self._stack.close()
             raise
@@ -80,14 +79,6 @@ class RunbookEnvironment:
     def outputs_dir(self) -> Path:
         """Folder with ``primary.json`` and ``dr.json`` (what `pulumi stack output` prints)."""
         return self.workdir / "outputs"
-
-    def _write_outputs(self) -> None:
-        folder = self.outputs_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        for role, values in self.local.outputs().items():
-            temp = folder / f".{role}.json.tmp"
-            temp.write_text(json.dumps(values, indent=1))
-            temp.replace(folder / f"{role}.json")
 
     def env(self) -> dict[str, str | None]:
         """Environment for steps (see :func:`step_env`)."""

@@ -7,13 +7,12 @@ used; a resumed run appends to the same file.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ValidationError
 
+from drctl.atomic import write_atomic
 from drctl.runbook.errors import ResumeError
 
 StepStatus = Literal["ok", "failed", "skipped-local", "declined", "interrupted", "rolled-back"]
@@ -84,15 +83,7 @@ def default_log_path(runbook_id: str, base: Path | None = None) -> Path:
 
 def write_log(log: RunLog, path: Path) -> None:
     """Atomically replace ``path`` with the log (temp file in the same folder, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(log.model_dump_json(indent=1))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, log.model_dump_json(indent=1))
 
 
 def read_log(path: Path) -> RunLog:
