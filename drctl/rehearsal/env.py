@@ -155,13 +155,20 @@ class LocalEnvironment(faults.SharedFaults):
         self._stack.callback(self.replicator.close)
 
     def _serve(self) -> None:
-        for role, (own, _) in self.trees.items():
-            server = RegionServer(
-                own, own.region, self.model, self.workdir / role, self.aws_endpoint
-            )
-            self._stack.callback(server.stop)
-            server.start()
-            self.servers[role] = server
+        for role in self.trees:
+            self.servers[role] = self._start_server(role, role)
+
+    def _start_server(
+        self, role: str, workdir: str, config_name: str | None = None
+    ) -> RegionServer:
+        """A Triton reading ``role``'s tree from moto S3, stopped when the environment closes."""
+        own = self.trees[role][0]
+        server = RegionServer(
+            own, own.region, self.model, self.workdir / workdir, self.aws_endpoint, config_name
+        )
+        self._stack.callback(server.stop)
+        server.start()
+        return server
 
     def _route53(self) -> None:
         client = boto3.client("route53", region_name="us-east-1")
@@ -186,18 +193,7 @@ class LocalEnvironment(faults.SharedFaults):
         Like a ``triton-canary`` pod it reads the same tree and serves the version
         ``configs/canary.pbtxt`` pins while a canary is on trial, the release otherwise.
         """
-        own = self.trees[role][0]
-        server = RegionServer(
-            own,
-            own.region,
-            self.model,
-            self.workdir / f"{role}-canary",
-            self.aws_endpoint,
-            config_name="canary",
-        )
-        self._stack.callback(server.stop)
-        server.start()
-        return server
+        return self._start_server(role, f"{role}-canary", config_name="canary")
 
     def outputs(self) -> dict[str, dict[str, Any]]:
         """Stack outputs of both regions, as drctl reads them from `pulumi stack output`."""
